@@ -1,0 +1,448 @@
+"""Fold chat-completion chunks into per-choice state.
+
+Written for what real providers send, not for the happy path: choices interleave and
+finish in any order, tool-call fragments are keyed by (choice, tool index) and their id
+and name are never concatenated, usage keeps the last non-null value, a chunk with
+``choices: []`` is fine, unknown fields are ignored, ``[DONE]`` may be missing. An error
+(in the stream, a dropped connection, invalid JSON) ends the turn and keeps every partial
+choice.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from .errors import APIError, from_error_object
+from .schema import ChatCompletion, ChatCompletionChunk, ChunkChoice, DeltaToolCall
+
+
+@dataclass
+class ToolCallState:
+    index: int
+    id: str | None = None
+    type: str | None = None
+    name: str | None = None
+    _args: list[str] = field(default_factory=list)
+
+    @property
+    def arguments(self) -> str:
+        if len(self._args) > 1:
+            self._args[:] = ["".join(self._args)]
+        return self._args[0] if self._args else ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "id": self.id,
+            "type": self.type or "function",
+            "function": {"name": self.name, "arguments": self.arguments},
+        }
+
+
+class _Text:
+    """An append-only string that joins its parts only when read."""
+
+    __slots__ = ("_parts", "_len")
+
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+        self._len = 0
+
+    def append(self, text: str) -> None:
+        self._parts.append(text)
+        self._len += len(text)
+
+    def __len__(self) -> int:
+        return self._len
+
+    @property
+    def value(self) -> str:
+        if len(self._parts) > 1:
+            self._parts[:] = ["".join(self._parts)]
+        return self._parts[0] if self._parts else ""
+
+    def set(self, text: str) -> None:
+        self._parts[:] = [text] if text else []
+        self._len = len(text)
+
+
+@dataclass
+class ChoiceState:
+    index: int
+    role: str | None = None
+    finish_reason: str | None = None
+    deltas: int = 0
+    has_content: bool = False
+    has_refusal: bool = False
+    _content: _Text = field(default_factory=_Text)
+    _refusal: _Text = field(default_factory=_Text)
+    _reasoning: _Text = field(default_factory=_Text)
+    tool_calls: dict[int, ToolCallState] = field(default_factory=dict)
+    function_call: ToolCallState | None = None
+    logprobs: dict[str, list[Any]] | None = None
+
+    @property
+    def content(self) -> str:
+        return self._content.value
+
+    @property
+    def refusal(self) -> str:
+        return self._refusal.value
+
+    @property
+    def reasoning(self) -> str:
+        return self._reasoning.value
+
+    @property
+    def content_length(self) -> int:
+        return len(self._content)
+
+    def ordered_tool_calls(self) -> list[ToolCallState]:
+        return [self.tool_calls[k] for k in sorted(self.tool_calls)]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The choice as ``ask --json`` and the store report it."""
+        fc = self.function_call
+        return {
+            "index": self.index,
+            "content": self.content if self.has_content or self.content else None,
+            "refusal": self.refusal if self.has_refusal or self.refusal else None,
+            "reasoning": self.reasoning or None,
+            "tool_calls": [t.to_dict() for t in self.ordered_tool_calls()] or None,
+            "function_call": {"name": fc.name, "arguments": fc.arguments} if fc else None,
+            "finish_reason": self.finish_reason,
+            "logprobs": self.logprobs,
+        }
+
+    def message(self) -> dict[str, Any]:
+        """The assistant message this choice adds to the conversation (API shape)."""
+        msg: dict[str, Any] = {"role": "assistant", "content": self.content or None}
+        if self.tool_calls:
+            msg["tool_calls"] = [
+                {
+                    "id": t.id or f"call_{self.index}_{t.index}",
+                    "type": "function",
+                    "function": {"name": t.name or "", "arguments": t.arguments},
+                }
+                for t in self.ordered_tool_calls()
+            ]
+        if self.function_call is not None:
+            msg["function_call"] = {
+                "name": self.function_call.name or "",
+                "arguments": self.function_call.arguments,
+            }
+        if msg["content"] is None and "tool_calls" not in msg and "function_call" not in msg:
+            msg["content"] = ""
+        return msg
+
+
+@dataclass
+class Timings:
+    started: float = 0.0
+    first_token: float | None = None
+    finished: float | None = None
+
+    @property
+    def ttft(self) -> float | None:
+        return None if self.first_token is None else self.first_token - self.started
+
+    @property
+    def total(self) -> float | None:
+        return None if self.finished is None else self.finished - self.started
+
+
+class StreamAccumulator:
+    """Per-request state: the choices and everything the response says about itself."""
+
+    def __init__(self, *, clock: Any = time.monotonic) -> None:
+        self._clock = clock
+        self.id: str | None = None
+        self.model: str | None = None
+        self.created: int | None = None
+        self.system_fingerprint: str | None = None
+        self.usage: dict[str, Any] | None = None
+        self.server_timings: dict[str, Any] | None = None
+        self.choices: dict[int, ChoiceState] = {}
+        self.error: APIError | None = None
+        self.done = False  # [DONE] seen, or a complete (non-stream) body read
+        self.finished = False  # nothing more will arrive
+        self.cancelled = False
+        self.events = 0
+        self.timings = Timings(started=clock())
+        self._dirty: set[int] = set()
+        self._meta_dirty = False
+
+    # -- feeding ----------------------------------------------------------------------
+
+    def restart_clock(self) -> None:
+        self.timings = Timings(started=self._clock())
+
+    def feed_event(self, data: str) -> None:
+        """One SSE ``data`` payload. Comments, pings and empty events never get here."""
+        if self.finished:
+            return
+        data = data.strip()
+        if not data:
+            return
+        if data == "[DONE]":
+            self.done = True
+            return
+        self.events += 1
+        try:
+            obj = json.loads(data)
+        except ValueError:
+            self.fail(
+                APIError(
+                    message=f"the server sent a line that is not JSON: {data[:120]!r}",
+                    kind="protocol",
+                )
+            )
+            return
+        self.feed_chunk(obj)
+
+    def feed_chunk(self, obj: Any) -> None:
+        if not isinstance(obj, dict):
+            self.fail(APIError(message=f"unexpected event: {str(obj)[:120]!r}", kind="protocol"))
+            return
+        if obj.get("error") not in (None, "", {}):
+            err = from_error_object(obj, kind="stream")
+            if not err.message:
+                err.message = "the server reported an error in the stream"
+            self.fail(err)
+            return
+        try:
+            chunk = ChatCompletionChunk.model_validate(obj)
+        except ValidationError as exc:
+            self.fail(
+                APIError(message=f"malformed chunk: {exc.errors()[0]['msg']}", kind="protocol")
+            )
+            return
+        self._meta(chunk.id, chunk.model, chunk.created, chunk.system_fingerprint)
+        if chunk.usage is not None:
+            self.usage = chunk.usage.model_dump(exclude_none=True)
+            self._meta_dirty = True
+        if chunk.timings is not None:
+            self.server_timings = chunk.timings
+        for choice in chunk.choices:
+            self._fold(choice)
+
+    def _meta(self, id_: Any, model: Any, created: Any, fingerprint: Any) -> None:
+        if id_ and self.id is None:
+            self.id = id_
+        if model and self.model is None:
+            self.model = model
+        if created and self.created is None:
+            self.created = created
+        if fingerprint:
+            self.system_fingerprint = fingerprint
+
+    def choice(self, index: int) -> ChoiceState:
+        state = self.choices.get(index)
+        if state is None:
+            state = self.choices[index] = ChoiceState(index=index)
+        return state
+
+    def _first_token(self) -> None:
+        if self.timings.first_token is None:
+            self.timings.first_token = self._clock()
+
+    def _fold(self, choice: ChunkChoice) -> None:
+        state = self.choice(choice.index)
+        self._dirty.add(choice.index)
+        delta = choice.delta
+        if delta is not None:
+            if delta.role and state.role is None:
+                state.role = delta.role
+            if delta.content is not None:
+                state.has_content = True
+                if delta.content:
+                    state._content.append(delta.content)
+                    state.deltas += 1
+                    self._first_token()
+            if delta.refusal is not None:
+                state.has_refusal = True
+                if delta.refusal:
+                    state._refusal.append(delta.refusal)
+                    self._first_token()
+            reasoning = delta.reasoning_content or delta.reasoning
+            if reasoning:
+                state._reasoning.append(reasoning)
+                self._first_token()
+            for call in delta.tool_calls or ():
+                self._fold_tool_call(state, call)
+            if delta.function_call is not None:
+                fc = state.function_call
+                if fc is None:
+                    fc = state.function_call = ToolCallState(index=0)
+                if delta.function_call.name and not fc.name:
+                    fc.name = delta.function_call.name
+                if delta.function_call.arguments:
+                    fc._args.append(delta.function_call.arguments)
+                self._first_token()
+        if choice.logprobs:
+            lp = state.logprobs if state.logprobs is not None else {}
+            for key in ("content", "refusal"):
+                items = choice.logprobs.get(key)
+                if items:
+                    lp.setdefault(key, []).extend(items)
+            state.logprobs = lp
+        if choice.finish_reason:
+            state.finish_reason = choice.finish_reason
+
+    def _fold_tool_call(self, state: ChoiceState, call: DeltaToolCall) -> None:
+        self._first_token()
+        key = call.index
+        if key is None:
+            # No index: find the call by id, else continue the last one.
+            key = next(
+                (k for k, t in state.tool_calls.items() if call.id and t.id == call.id), None
+            )
+            if key is None:
+                key = (
+                    max(state.tool_calls)
+                    if state.tool_calls and not call.id
+                    else len(state.tool_calls)
+                )
+        current = state.tool_calls.get(key)
+        if current is not None and call.id and current.id and call.id != current.id:
+            # A new call reusing an index (some proxies send every call as index 0).
+            key = max(state.tool_calls) + 1
+            current = None
+        if current is None:
+            current = state.tool_calls[key] = ToolCallState(index=key)
+        if call.id and not current.id:
+            current.id = call.id
+        if call.type and not current.type:
+            current.type = call.type
+        fn = call.function
+        if fn is not None:
+            if fn.name and not current.name:
+                current.name = fn.name
+            if fn.arguments:
+                current._args.append(fn.arguments)
+
+    def load_completion(self, obj: Any) -> None:
+        """A complete (non-stream) response body, or an error body in its place."""
+        if (
+            isinstance(obj, dict)
+            and obj.get("error") not in (None, "", {})
+            and not obj.get("choices")
+        ):
+            self.fail(from_error_object(obj, kind="http"))
+            return
+        try:
+            resp = ChatCompletion.model_validate(obj)
+        except ValidationError as exc:
+            self.fail(
+                APIError(message=f"malformed response: {exc.errors()[0]['msg']}", kind="protocol")
+            )
+            return
+        self._meta(resp.id, resp.model, resp.created, resp.system_fingerprint)
+        if resp.usage is not None:
+            self.usage = resp.usage.model_dump(exclude_none=True)
+        self.server_timings = resp.timings
+        if resp.choices:
+            self._first_token()
+        for ch in resp.choices:
+            state = self.choice(ch.index)
+            self._dirty.add(ch.index)
+            msg = ch.message
+            state.role = msg.role or "assistant"
+            if msg.content is not None:
+                state.has_content = True
+                state._content.set(msg.content)
+                state.deltas = 1
+            if msg.refusal is not None:
+                state.has_refusal = True
+                state._refusal.set(msg.refusal)
+            reasoning = msg.reasoning_content or msg.reasoning
+            if reasoning:
+                state._reasoning.set(reasoning)
+            for i, raw in enumerate(msg.tool_calls or ()):
+                fn = raw.get("function") or {}
+                tc = state.tool_calls[i] = ToolCallState(
+                    index=i, id=raw.get("id"), type=raw.get("type"), name=fn.get("name")
+                )
+                args = fn.get("arguments")
+                if args is not None:
+                    tc._args.append(args if isinstance(args, str) else json.dumps(args))
+            if msg.function_call:
+                args = msg.function_call.get("arguments")
+                state.function_call = ToolCallState(index=0, name=msg.function_call.get("name"))
+                if args is not None:
+                    state.function_call._args.append(
+                        args if isinstance(args, str) else json.dumps(args)
+                    )
+            state.logprobs = ch.logprobs
+            state.finish_reason = ch.finish_reason
+        self.done = True
+
+    def fail(self, error: APIError) -> None:
+        if self.error is None:
+            self.error = error
+        self.finish()
+
+    def cancel(self) -> None:
+        self.cancelled = True
+        self.finish()
+
+    def finish(self) -> None:
+        if not self.finished:
+            self.finished = True
+            self.timings.finished = self._clock()
+            self._meta_dirty = True
+            self._dirty.update(self.choices)
+
+    # -- reading ----------------------------------------------------------------------
+
+    def take_dirty(self) -> tuple[set[int], bool]:
+        """The choices changed since the last call, and whether request-level state did."""
+        dirty, meta = self._dirty, self._meta_dirty
+        self._dirty, self._meta_dirty = set(), False
+        return dirty, meta
+
+    def ordered(self) -> list[ChoiceState]:
+        return [self.choices[k] for k in sorted(self.choices)]
+
+    @property
+    def completion_tokens(self) -> int:
+        if self.usage and isinstance(self.usage.get("completion_tokens"), int):
+            return self.usage["completion_tokens"]
+        return sum(c.deltas for c in self.choices.values())
+
+    @property
+    def tokens_per_second(self) -> float | None:
+        t = self.timings
+        end = t.finished if t.finished is not None else self._clock()
+        if t.first_token is None or end <= t.first_token:
+            return None
+        return self.completion_tokens / (end - t.first_token)
+
+    def timings_dict(self) -> dict[str, Any]:
+        t = self.timings
+        tps = self.tokens_per_second
+        return {
+            "ttft_s": None if t.ttft is None else round(t.ttft, 4),
+            "total_s": None if t.total is None else round(t.total, 4),
+            "tokens_per_s": None if tps is None else round(tps, 2),
+            "completion_tokens": self.completion_tokens,
+        }
+
+    def result(self) -> dict[str, Any]:
+        """Everything a script wants to know, in the shape of ``ask --json``."""
+        return {
+            "id": self.id,
+            "model": self.model,
+            "created": self.created,
+            "system_fingerprint": self.system_fingerprint,
+            "choices": [c.to_dict() for c in self.ordered()],
+            "usage": self.usage,
+            "error": self.error.to_dict() if self.error else None,
+            "cancelled": self.cancelled,
+            "timings": self.timings_dict(),
+        }

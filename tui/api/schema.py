@@ -1,0 +1,522 @@
+"""Pydantic models of the chat-completions wire format.
+
+The request model covers every parameter of the API reference. A parameter the user has
+not set is left out of the body (``ChatRequest.body()``), never sent as its default.
+Response, chunk and model-list models are lenient: providers add fields and vary types, so
+unknown fields are ignored and most fields are optional.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+NAME_PATTERN = r"^[a-zA-Z0-9_-]{1,64}$"
+_NAME_RE = re.compile(NAME_PATTERN)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+# ---------------------------------------------------------------------------------------
+# Message content parts
+
+
+class TextPart(_Strict):
+    type: Literal["text"] = "text"
+    text: str
+
+
+class ImageURL(_Strict):
+    url: str
+    detail: Literal["auto", "low", "high"] | None = None
+
+
+class ImagePart(_Strict):
+    type: Literal["image_url"] = "image_url"
+    image_url: ImageURL
+
+
+class InputAudio(_Strict):
+    data: str
+    format: Literal["wav", "mp3"]
+
+
+class AudioPart(_Strict):
+    type: Literal["input_audio"] = "input_audio"
+    input_audio: InputAudio
+
+
+class RefusalPart(_Strict):
+    type: Literal["refusal"] = "refusal"
+    refusal: str
+
+
+UserPart = Annotated[TextPart | ImagePart | AudioPart, Field(discriminator="type")]
+AssistantPart = Annotated[TextPart | RefusalPart, Field(discriminator="type")]
+
+
+# ---------------------------------------------------------------------------------------
+# Messages
+
+
+class FunctionCall(_Strict):
+    name: str
+    arguments: str
+
+
+class ToolCall(_Strict):
+    id: str
+    type: Literal["function"] = "function"
+    function: FunctionCall
+
+
+class SystemMessage(_Strict):
+    role: Literal["system"] = "system"
+    content: str | list[TextPart]
+    name: str | None = None
+
+
+class DeveloperMessage(_Strict):
+    role: Literal["developer"] = "developer"
+    content: str | list[TextPart]
+    name: str | None = None
+
+
+class UserMessage(_Strict):
+    role: Literal["user"] = "user"
+    content: str | list[UserPart]
+    name: str | None = None
+
+
+class AssistantMessage(_Strict):
+    role: Literal["assistant"] = "assistant"
+    content: str | list[AssistantPart] | None = None
+    refusal: str | None = None
+    name: str | None = None
+    tool_calls: list[ToolCall] | None = None
+    function_call: FunctionCall | None = None
+
+    @model_validator(mode="after")
+    def _has_something(self) -> AssistantMessage:
+        if self.content is None and not self.tool_calls and self.function_call is None:
+            raise ValueError("an assistant message needs content, tool_calls or function_call")
+        return self
+
+
+class ToolMessage(_Strict):
+    role: Literal["tool"] = "tool"
+    content: str | list[TextPart]
+    tool_call_id: str
+
+
+class FunctionMessage(_Strict):
+    role: Literal["function"] = "function"
+    content: str | None
+    name: str
+
+
+Message = Annotated[
+    SystemMessage
+    | DeveloperMessage
+    | UserMessage
+    | AssistantMessage
+    | ToolMessage
+    | FunctionMessage,
+    Field(discriminator="role"),
+]
+
+
+# ---------------------------------------------------------------------------------------
+# Tools, functions, formats
+
+
+def _check_name(value: str) -> str:
+    if not _NAME_RE.match(value):
+        raise ValueError(
+            f"function name {value!r} must be 1-64 characters of a-z, A-Z, 0-9, _ or -"
+        )
+    return value
+
+
+class FunctionDef(_Strict):
+    name: str
+    description: str | None = None
+    parameters: dict[str, Any] | None = None
+    strict: bool | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _valid_name(cls, v: str) -> str:
+        return _check_name(v)
+
+    @field_validator("parameters")
+    @classmethod
+    def _parameters_is_schema_object(cls, v: dict[str, Any] | None) -> dict[str, Any] | None:
+        if v is not None and "type" in v and v["type"] != "object":
+            raise ValueError("parameters must be a JSON Schema of type 'object'")
+        return v
+
+
+class LegacyFunctionDef(_Strict):
+    """An entry of the deprecated ``functions`` array (no ``strict``)."""
+
+    name: str
+    description: str | None = None
+    parameters: dict[str, Any] | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _valid_name(cls, v: str) -> str:
+        return _check_name(v)
+
+
+class Tool(_Strict):
+    type: Literal["function"] = "function"
+    function: FunctionDef
+
+
+class NamedFunction(_Strict):
+    name: str
+
+
+class NamedToolChoice(_Strict):
+    type: Literal["function"] = "function"
+    function: NamedFunction
+
+
+class StreamOptions(_Strict):
+    include_usage: bool | None = None
+
+
+class ResponseFormatText(_Strict):
+    type: Literal["text"] = "text"
+
+
+class ResponseFormatJsonObject(_Strict):
+    type: Literal["json_object"] = "json_object"
+
+
+class JsonSchemaSpec(_Strict):
+    name: str
+    description: str | None = None
+    schema_: dict[str, Any] | None = Field(default=None, alias="schema")
+    strict: bool | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _valid_name(cls, v: str) -> str:
+        return _check_name(v)
+
+
+class ResponseFormatJsonSchema(_Strict):
+    type: Literal["json_schema"] = "json_schema"
+    json_schema: JsonSchemaSpec
+
+
+ResponseFormat = Annotated[
+    ResponseFormatText | ResponseFormatJsonObject | ResponseFormatJsonSchema,
+    Field(discriminator="type"),
+]
+
+
+# ---------------------------------------------------------------------------------------
+# The request
+
+
+class ChatRequest(BaseModel):
+    """The body of ``POST /chat/completions``.
+
+    Extra top-level keys are kept and sent as they are, so provider-specific parameters
+    (``top_k``, ``min_p``, ``reasoning_effort`` ...) can be explored by hand.
+    """
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    model: str = Field(min_length=1)
+    messages: list[Message] = Field(min_length=1)
+    n: int | None = Field(default=None, ge=1, le=128)
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    top_p: float | None = Field(default=None, ge=0, le=1)
+    max_tokens: int | None = Field(default=None, ge=1)
+    presence_penalty: float | None = Field(default=None, ge=-2, le=2)
+    frequency_penalty: float | None = Field(default=None, ge=-2, le=2)
+    logit_bias: dict[str, int] | None = None
+    response_format: ResponseFormat | None = None
+    seed: int | None = None
+    stop: str | list[str] | None = None
+    stream: bool | None = None
+    stream_options: StreamOptions | None = None
+    tools: list[Tool] | None = Field(default=None, max_length=128)
+    tool_choice: Literal["none", "auto", "required"] | NamedToolChoice | None = None
+    functions: list[LegacyFunctionDef] | None = Field(default=None, min_length=1, max_length=128)
+    function_call: Literal["none", "auto"] | NamedFunction | None = None
+    user: str | None = None
+    logprobs: bool | None = None
+    top_logprobs: int | None = Field(default=None, ge=0, le=20)
+
+    @field_validator("logit_bias")
+    @classmethod
+    def _logit_bias(cls, v: dict[str, int] | None) -> dict[str, int] | None:
+        if v is None:
+            return v
+        for token, bias in v.items():
+            if not str(token).isdigit():
+                raise ValueError(f"token id {token!r} must be a non-negative integer")
+            if not -100 <= bias <= 100:
+                raise ValueError(
+                    f"bias for token {token} must be between -100 and 100 (got {bias})"
+                )
+        return v
+
+    @field_validator("stop")
+    @classmethod
+    def _stop(cls, v: str | list[str] | None) -> str | list[str] | None:
+        if isinstance(v, list):
+            if not 1 <= len(v) <= 4:
+                raise ValueError(f"takes 1 to 4 sequences (got {len(v)})")
+            if any(s == "" for s in v):
+                raise ValueError("a stop sequence cannot be empty")
+        elif v == "":
+            raise ValueError("a stop sequence cannot be empty")
+        return v
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> ChatRequest:
+        names = [t.function.name for t in self.tools or []]
+        dupes = {n for n in names if names.count(n) > 1}
+        if dupes:
+            raise ValueError(f"tools: duplicate function name(s) {', '.join(sorted(dupes))}")
+        if (
+            isinstance(self.tool_choice, NamedToolChoice)
+            and self.tool_choice.function.name not in names
+        ):
+            raise ValueError(
+                f"tool_choice names {self.tool_choice.function.name!r}, which is not among the tools"
+            )
+        if self.tool_choice is not None and not self.tools:
+            raise ValueError("tool_choice is only allowed when tools are given")
+        fnames = [f.name for f in self.functions or []]
+        if isinstance(self.function_call, NamedFunction) and self.function_call.name not in fnames:
+            raise ValueError(
+                f"function_call names {self.function_call.name!r}, which is not among the functions"
+            )
+        if self.stream_options is not None and not self.stream:
+            raise ValueError("stream_options is only allowed when stream is true")
+        return self
+
+    def body(self) -> dict[str, Any]:
+        """The JSON body to send: only what was set, no nulls the user did not ask for."""
+        return self.model_dump(mode="json", exclude_none=True, by_alias=True)
+
+
+# Allowed ranges, named for error messages and the sidebar.
+RANGES: dict[str, str] = {
+    "n": "an integer from 1 to 128",
+    "temperature": "a number from 0 to 2",
+    "top_p": "a number from 0 to 1",
+    "max_tokens": "an integer of at least 1",
+    "presence_penalty": "a number from -2 to 2",
+    "frequency_penalty": "a number from -2 to 2",
+    "logit_bias": "an object mapping token ids to integers from -100 to 100",
+    "response_format": '{"type": "text"}, {"type": "json_object"} or {"type": "json_schema", ...}',
+    "seed": "an integer",
+    "stop": "a string or a list of up to 4 strings",
+    "stream": "true or false",
+    "stream_options": '{"include_usage": true|false}, with stream on',
+    "tools": "a list of function tools",
+    "tool_choice": '"none", "auto", "required" or {"type": "function", "function": {"name": ...}}',
+    "functions": "a list of function definitions (deprecated)",
+    "function_call": '"none", "auto" or {"name": ...} (deprecated)',
+    "user": "a string (not supported by RedPill)",
+    "model": "a model id",
+    "messages": "a non-empty list of messages",
+    "top_logprobs": "an integer from 0 to 20",
+    "logprobs": "true or false",
+}
+
+
+class InvalidParameter(ValueError):
+    """A request parameter that cannot be sent; names the parameter and what is allowed."""
+
+    def __init__(self, param: str, message: str):
+        self.param = param
+        self.message = message
+        super().__init__(f"{param}: {message}")
+
+
+def _explain(err: dict[str, Any]) -> InvalidParameter:
+    loc = [str(p) for p in err.get("loc", ())]
+    msg = str(err.get("msg", "invalid value"))
+    msg = msg.removeprefix("Value error, ")
+    if not loc:
+        # Cross-parameter checks say "param: reason" themselves.
+        head, sep, rest = msg.partition(" ")
+        param = head.rstrip(":") if head.rstrip(":") in RANGES else "request"
+        return InvalidParameter(param, rest if head.endswith(":") else msg)
+    param = loc[0]
+    allowed = RANGES.get(param)
+    got = err.get("input")
+    if (
+        err.get("type")
+        in {
+            "greater_than_equal",
+            "less_than_equal",
+            "greater_than",
+            "less_than",
+            "int_parsing",
+            "float_parsing",
+            "int_from_float",
+            "bool_parsing",
+            "int_type",
+            "float_type",
+            "bool_type",
+        }
+        and allowed
+    ):
+        text = f"must be {allowed} (got {got!r})"
+    else:
+        where = ".".join(loc[1:])
+        text = f"{where}: {msg}" if where else msg
+        if allowed and err.get("type") in {"literal_error", "union_tag_invalid", "string_type"}:
+            text += f" (allowed: {allowed})"
+    return InvalidParameter(param, text)
+
+
+def validate_request(body: dict[str, Any]) -> ChatRequest:
+    """Build a :class:`ChatRequest`, raising :class:`InvalidParameter` for the first problem."""
+    try:
+        return ChatRequest.model_validate(body)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        # Prefer a range error over the noise of union branches.
+        errors.sort(key=lambda e: e.get("type") not in {"greater_than_equal", "less_than_equal"})
+        raise _explain(errors[0]) from None
+
+
+# ---------------------------------------------------------------------------------------
+# Responses (lenient)
+
+
+class _Lenient(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class Usage(_Lenient):
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    total_tokens: int | None = None
+    prompt_tokens_details: dict[str, Any] | None = None
+    completion_tokens_details: dict[str, Any] | None = None
+
+
+class ErrorObject(_Lenient):
+    message: str = ""
+    type: str | None = None
+    code: str | int | None = None
+    param: str | None = None
+
+
+class DeltaFunctionCall(_Lenient):
+    name: str | None = None
+    arguments: str | None = None
+
+
+class DeltaToolCall(_Lenient):
+    index: int | None = None
+    id: str | None = None
+    type: str | None = None
+    function: DeltaFunctionCall | None = None
+
+
+class Delta(_Lenient):
+    role: str | None = None
+    content: str | None = None
+    refusal: str | None = None
+    reasoning_content: str | None = None
+    reasoning: str | None = None
+    tool_calls: list[DeltaToolCall] | None = None
+    function_call: DeltaFunctionCall | None = None
+
+
+class ChunkChoice(_Lenient):
+    index: int = 0
+    delta: Delta | None = None
+    logprobs: dict[str, Any] | None = None
+    finish_reason: str | None = None
+
+
+class ChatCompletionChunk(_Lenient):
+    id: str | None = None
+    object: str | None = None
+    created: int | None = None
+    model: str | None = None
+    system_fingerprint: str | None = None
+    choices: list[ChunkChoice] = Field(default_factory=list)
+    usage: Usage | None = None
+    timings: dict[str, Any] | None = None
+    error: ErrorObject | str | None = None
+
+
+class ResponseMessage(_Lenient):
+    role: str | None = "assistant"
+    content: str | None = None
+    refusal: str | None = None
+    reasoning_content: str | None = None
+    reasoning: str | None = None
+    tool_calls: list[dict[str, Any]] | None = None
+    function_call: dict[str, Any] | None = None
+
+
+class ResponseChoice(_Lenient):
+    index: int = 0
+    message: ResponseMessage = Field(default_factory=ResponseMessage)
+    logprobs: dict[str, Any] | None = None
+    finish_reason: str | None = None
+
+
+class ChatCompletion(_Lenient):
+    id: str | None = None
+    object: str | None = None
+    created: int | None = None
+    model: str | None = None
+    system_fingerprint: str | None = None
+    choices: list[ResponseChoice] = Field(default_factory=list)
+    usage: Usage | None = None
+    timings: dict[str, Any] | None = None
+
+
+class ModelInfo(_Lenient):
+    id: str
+    name: str | None = None
+    owned_by: str | None = None
+    context_length: int | None = None
+    max_output_length: int | None = None
+    pricing: dict[str, Any] | None = None
+    is_tee: bool | None = None
+    supported_parameters: list[str] | None = None
+    description: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _context_from_meta(cls, data: Any) -> Any:
+        # llama-server reports the context size as meta.n_ctx.
+        if isinstance(data, dict) and data.get("context_length") is None:
+            meta = data.get("meta")
+            if isinstance(meta, dict) and isinstance(meta.get("n_ctx"), int):
+                data = {**data, "context_length": meta["n_ctx"]}
+        return data
+
+
+class ModelList(_Lenient):
+    data: list[ModelInfo] = Field(default_factory=list)

@@ -1,0 +1,191 @@
+"""Command line: ``redpill-tui [FILE]`` opens the app; ``ask`` and ``models`` are headless."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from .api.schema import InvalidParameter
+
+ENV_HELP = """\
+environment:
+  REDPILL_API_KEY      API key of the default profile (each profile names its own variable)
+  REDPILL_TUI_CONFIG   path of the config file (default: XDG config dir/redpill-tui/config.toml)
+  REDPILL_TUI_DATA     where conversations are saved (default: XDG data dir/redpill-tui)
+  NO_COLOR             any value: no colours
+  TEXTUAL_FPS          frames per second (lower it on a slow SSH link)
+
+Keys are never taken on the command line: put them in the environment variable a profile
+names, or in the config file (which is then kept mode 0600).
+"""
+
+
+def _endpoint_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--base-url", metavar="URL", help="endpoint base URL (default: the profile's)")
+    p.add_argument("--profile", metavar="NAME", help="profile from the config file")
+    p.add_argument("--demo", action="store_true", help="use the built-in offline demo endpoint")
+
+
+def _param_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "-p",
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="request parameter; VALUE is JSON when it parses, else a string (repeatable)",
+    )
+
+
+def app_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="redpill-tui",
+        description="Full-screen chat for OpenAI-compatible chat-completions APIs.\n\n"
+        "subcommands:\n  ask      ask one question, stream the answer to stdout (ask --help)\n"
+        "  models   list the endpoint's models (models --help)",
+        epilog=ENV_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _endpoint_args(p)
+    p.add_argument("-m", "--model", help="model id")
+    _param_arg(p)
+    p.add_argument("--theme", help="theme name")
+    p.add_argument("file", nargs="?", help="a saved conversation (JSON) to open")
+    p.add_argument("--version", action="version", version="%(prog)s " + _version())
+    return p
+
+
+def ask_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="redpill-tui ask",
+        description="Send one prompt (argument or stdin) and stream the answer to stdout.\n"
+        "Exit status: 0 success, 1 API or network error, 2 bad usage or invalid parameter.",
+        epilog=ENV_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("prompt", nargs="?", help="the prompt (default: read stdin)")
+    _endpoint_args(p)
+    p.add_argument("-m", "--model", help="model id (default: the profile's, else the first listed)")
+    p.add_argument("-s", "--system", help="system prompt")
+    _param_arg(p)
+    p.add_argument("--tools", metavar="FILE", help="JSON file with an array of tool definitions")
+    p.add_argument("--no-stream", action="store_true", help="ask for one complete response")
+    p.add_argument(
+        "--json", action="store_true", help="print one JSON object with the whole result"
+    )
+    p.add_argument("--timeout", type=float, metavar="SECONDS", help="read timeout")
+    p.add_argument("--verify", action="store_true", help=argparse.SUPPRESS)
+    return p
+
+
+def models_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="redpill-tui models", description="List the endpoint's models."
+    )
+    _endpoint_args(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    return p
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def _params(items: list[str]) -> dict[str, Any]:
+    from .core.params import parse_param
+
+    out: dict[str, Any] = {}
+    for item in items:
+        k, v = parse_param(item)
+        out[k] = v
+    return out
+
+
+def _setup(args: argparse.Namespace) -> tuple[Any, Any]:
+    from .config import load_config, resolve_endpoint
+
+    cfg = load_config()
+    for issue in cfg.issues:
+        sys.stderr.write(f"redpill-tui: config: {issue}\n")
+    endpoint = resolve_endpoint(cfg, profile=args.profile, base_url=args.base_url, demo=args.demo)
+    return cfg, endpoint
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    from .config import UnknownProfile
+
+    try:
+        if argv and argv[0] == "ask":
+            return _ask(argv[1:])
+        if argv and argv[0] == "models":
+            return _models(argv[1:])
+        return _app(argv)
+    except UnknownProfile as exc:
+        sys.stderr.write(f"redpill-tui: {exc}\n")
+        return 2
+    except InvalidParameter as exc:
+        sys.stderr.write(f"redpill-tui: invalid parameter {exc.param}: {exc.message}\n")
+        return 2
+
+
+def _ask(argv: list[str]) -> int:
+    from .headless import AskOptions, ask, run
+
+    args = ask_parser().parse_args(argv)
+    prompt = args.prompt
+    if prompt is None:
+        if sys.stdin is None or sys.stdin.isatty():
+            sys.stderr.write("redpill-tui: no prompt: pass it as an argument or on stdin\n")
+            return 2
+        prompt = sys.stdin.read()
+    if not prompt.strip():
+        sys.stderr.write("redpill-tui: the prompt is empty\n")
+        return 2
+    if args.timeout is not None and args.timeout <= 0:
+        sys.stderr.write("redpill-tui: --timeout must be more than 0 seconds\n")
+        return 2
+    cfg, endpoint = _setup(args)
+    opts = AskOptions(
+        prompt=prompt,
+        system=args.system,
+        model=args.model,
+        params=_params(args.param),
+        tools_file=args.tools,
+        stream=not args.no_stream,
+        json_out=args.json,
+        timeout=args.timeout,
+    )
+    return run(ask(opts, endpoint, cfg))
+
+
+def _models(argv: list[str]) -> int:
+    from .headless import models, run
+
+    args = models_parser().parse_args(argv)
+    cfg, endpoint = _setup(args)
+    return run(models(endpoint, cfg, json_out=args.json))
+
+
+def _app(argv: list[str]) -> int:
+    args = app_parser().parse_args(argv)
+    from .config import load_config, resolve_endpoint
+
+    cfg = load_config(create=True)
+    endpoint = resolve_endpoint(cfg, profile=args.profile, base_url=args.base_url, demo=args.demo)
+    params = _params(args.param)
+    from .app.app import RedPillApp
+
+    app = RedPillApp(
+        config=cfg,
+        endpoint=endpoint,
+        model=args.model,
+        params=params,
+        theme_name=args.theme,
+        open_file=args.file,
+    )
+    app.run()
+    return app.return_code or 0

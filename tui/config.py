@@ -1,0 +1,355 @@
+"""Settings and profiles from one TOML file, plus environment variables and XDG paths.
+
+A bad value never stops the app: it is reported (file, key, reason) and the default is
+used for it. API keys are read from the environment variable a profile names; a key in the
+file is allowed, and then the file is kept private (mode 0600).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+APP_NAME = "redpill-tui"
+DEFAULT_KEY_ENV = "REDPILL_API_KEY"
+DEFAULT_BASE_URL = "https://api.red-pill.ai/v1"
+DEMO_BASE_URL = "https://demo.invalid/v1"
+
+CONFIG_TEMPLATE = """\
+# redpill-tui configuration. Every key is optional; a bad value is reported and its
+# default used. Environment: REDPILL_TUI_CONFIG (this file's path), REDPILL_TUI_DATA
+# (where conversations are kept), NO_COLOR, and the key variables your profiles name.
+
+# The profile used when --profile is not given.
+default_profile = "redpill"
+
+# Theme name (one of the files in the app's themes/ folder or in themes/ next to this file).
+# theme = "redpill-dark"
+
+# Save conversations automatically after each turn and during long streams.
+# autosave = true
+
+# Verify every reply's RedPill signature automatically.
+# auto_verify = false
+
+[timeouts]
+# Seconds to wait for a connection, and for the next bytes of a reply.
+connect = 10
+read = 120
+# Retries for 408/409/429/5xx and connection errors, never once a stream has started.
+max_retries = 2
+
+# Key bindings: binding id = key(s). See the help screen (F1) for the ids.
+[keys]
+# send = "enter"
+# cancel = "escape"
+
+[profiles.redpill]
+base_url = "https://api.red-pill.ai/v1"
+# The environment variable that holds this profile's API key.
+api_key_env = "REDPILL_API_KEY"
+# model = "phala/deepseek-chat-v3-0324"
+# Extra HTTP headers sent with every request.
+# headers = { "x-redpill-trace-id" = "my-trace" }
+# Default request parameters.
+# [profiles.redpill.params]
+# temperature = 0.7
+
+# [profiles.local]
+# base_url = "http://127.0.0.1:8080/v1"
+# api_key_env = "LOCAL_API_KEY"
+"""
+
+
+def config_dir() -> Path:
+    from platformdirs import user_config_path
+
+    return user_config_path(APP_NAME, appauthor=False)
+
+
+def data_dir() -> Path:
+    env = os.environ.get("REDPILL_TUI_DATA")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_data_path
+
+    return user_data_path(APP_NAME, appauthor=False)
+
+
+def config_path() -> Path:
+    env = os.environ.get("REDPILL_TUI_CONFIG")
+    return Path(env).expanduser() if env else config_dir() / "config.toml"
+
+
+@dataclass
+class ConfigIssue:
+    file: str
+    key: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.key}: {self.reason}"
+
+
+@dataclass
+class Profile:
+    name: str
+    base_url: str = DEFAULT_BASE_URL
+    api_key_env: str = DEFAULT_KEY_ENV
+    api_key_in_file: str | None = field(default=None, repr=False)
+    model: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def api_key(self, environ: dict[str, str] | None = None) -> str | None:
+        env = os.environ if environ is None else environ
+        return env.get(self.api_key_env) or self.api_key_in_file or None
+
+
+@dataclass
+class Config:
+    path: Path | None = None
+    default_profile: str = "redpill"
+    profiles: dict[str, Profile] = field(default_factory=dict)
+    theme: str | None = None
+    autosave: bool = True
+    auto_verify: bool = False
+    connect_timeout: float = 10.0
+    read_timeout: float = 120.0
+    max_retries: int = 2
+    keys: dict[str, str] = field(default_factory=dict)
+    issues: list[ConfigIssue] = field(default_factory=list)
+
+    def profile(self, name: str | None = None) -> Profile:
+        name = name or self.default_profile
+        if name in self.profiles:
+            return self.profiles[name]
+        if name == "redpill":
+            return Profile(name="redpill")
+        raise KeyError(name)
+
+
+def _default_profiles() -> dict[str, Profile]:
+    return {"redpill": Profile(name="redpill")}
+
+
+def load_config(path: Path | None = None, *, create: bool = False) -> Config:
+    """Read the config file; a missing file gives defaults (and is created when asked)."""
+    path = path or config_path()
+    cfg = Config(path=path, profiles=_default_profiles())
+    where = str(path)
+    if not path.exists():
+        if create:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(CONFIG_TEMPLATE, encoding="utf-8")
+            except OSError as exc:
+                cfg.issues.append(ConfigIssue(where, "(file)", f"could not create it: {exc}"))
+        return cfg
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        cfg.issues.append(ConfigIssue(where, "(file)", f"could not read it: {exc}"))
+        return cfg
+    except tomllib.TOMLDecodeError as exc:
+        cfg.issues.append(ConfigIssue(where, "(file)", f"not valid TOML: {exc}; using defaults"))
+        return cfg
+
+    def bad(key: str, reason: str) -> None:
+        cfg.issues.append(ConfigIssue(where, key, reason))
+
+    def get(
+        table: dict[str, Any], key: str, kind: type | tuple[type, ...], prefix: str = ""
+    ) -> Any:
+        if key not in table:
+            return None
+        value = table[key]
+        if isinstance(value, bool) and kind in (int, float, (int, float)):
+            bad(prefix + key, f"expected a number, got {value!r}; using the default")
+            return None
+        if not isinstance(value, kind):
+            name = kind.__name__ if isinstance(kind, type) else "number"
+            bad(
+                prefix + key,
+                f"expected {name}, got {type(value).__name__} {value!r}; using the default",
+            )
+            return None
+        return value
+
+    known_top = {
+        "default_profile",
+        "theme",
+        "autosave",
+        "auto_verify",
+        "timeouts",
+        "keys",
+        "profiles",
+        "presets",
+    }
+    for key in data:
+        if key not in known_top:
+            bad(key, "unknown setting; ignored")
+
+    for key, kind in (("theme", str), ("autosave", bool), ("auto_verify", bool)):
+        value = get(data, key, kind)
+        if value is not None:
+            setattr(cfg, key, value)
+
+    timeouts = data.get("timeouts", {})
+    if not isinstance(timeouts, dict):
+        bad("timeouts", "expected a table; using defaults")
+        timeouts = {}
+    for key, attr in (("connect", "connect_timeout"), ("read", "read_timeout")):
+        value = get(timeouts, key, (int, float), "timeouts.")
+        if value is not None:
+            if value <= 0:
+                bad(f"timeouts.{key}", f"must be more than 0 (got {value}); using the default")
+            else:
+                setattr(cfg, attr, float(value))
+    value = get(timeouts, "max_retries", int, "timeouts.")
+    if value is not None:
+        if not 0 <= value <= 10:
+            bad("timeouts.max_retries", f"must be from 0 to 10 (got {value}); using the default")
+        else:
+            cfg.max_retries = value
+
+    keys = data.get("keys", {})
+    if isinstance(keys, dict):
+        for k, v in keys.items():
+            if isinstance(v, str) and v.strip():
+                cfg.keys[k] = v.strip()
+            else:
+                bad(f"keys.{k}", 'expected a key name such as "ctrl+s"; ignored')
+    else:
+        bad("keys", "expected a table; ignored")
+
+    secret_in_file = False
+    profiles = data.get("profiles", {})
+    if not isinstance(profiles, dict):
+        bad("profiles", "expected a table of profiles; using the default profile")
+        profiles = {}
+    for name, table in profiles.items():
+        prefix = f"profiles.{name}."
+        if not isinstance(table, dict):
+            bad(f"profiles.{name}", "expected a table; skipped")
+            continue
+        prof = Profile(name=name)
+        base = get(table, "base_url", str, prefix)
+        if base is not None:
+            if not base.startswith(("http://", "https://")):
+                bad(
+                    prefix + "base_url",
+                    f"must start with http:// or https:// (got {base!r}); using the default",
+                )
+            else:
+                prof.base_url = base.rstrip("/")
+        env = get(table, "api_key_env", str, prefix)
+        if env:
+            prof.api_key_env = env
+        key = get(table, "api_key", str, prefix)
+        if key:
+            prof.api_key_in_file = key
+            secret_in_file = True
+        model = get(table, "model", str, prefix)
+        if model:
+            prof.model = model
+        headers = get(table, "headers", dict, prefix)
+        if headers:
+            prof.headers = {str(k): str(v) for k, v in headers.items()}
+        params = get(table, "params", dict, prefix)
+        if params:
+            prof.params = dict(params)
+        cfg.profiles[name] = prof
+
+    default = get(data, "default_profile", str)
+    if default is not None:
+        if default in cfg.profiles:
+            cfg.default_profile = default
+        else:
+            bad("default_profile", f"no profile named {default!r}; using 'redpill'")
+
+    if secret_in_file:
+        keep_private(path)
+    return cfg
+
+
+def keep_private(path: Path) -> None:
+    """A file holding a key is readable by its owner only."""
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            path.chmod(0o600)
+    except OSError:
+        pass
+
+
+@dataclass
+class Endpoint:
+    """Where requests go, resolved from the config and the command line."""
+
+    profile: str
+    base_url: str
+    key_env: str
+    api_key: str | None = field(default=None, repr=False)
+    model: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+    demo: bool = False
+
+
+class UnknownProfile(ValueError):
+    pass
+
+
+def resolve_endpoint(
+    cfg: Config,
+    *,
+    profile: str | None = None,
+    base_url: str | None = None,
+    demo: bool = False,
+    environ: dict[str, str] | None = None,
+) -> Endpoint:
+    if demo:
+        return Endpoint(
+            profile="demo", base_url=DEMO_BASE_URL, key_env="", model="demo-small", demo=True
+        )
+    try:
+        prof = cfg.profile(profile)
+    except KeyError:
+        names = ", ".join(sorted(cfg.profiles)) or "none"
+        raise UnknownProfile(f"no profile named {profile!r} (profiles: {names})") from None
+    return Endpoint(
+        profile=prof.name,
+        base_url=(base_url or prof.base_url).rstrip("/"),
+        key_env=prof.api_key_env,
+        api_key=prof.api_key(environ),
+        model=prof.model,
+        headers=dict(prof.headers),
+        params=dict(prof.params),
+    )
+
+
+def make_client(endpoint: Endpoint, cfg: Config, *, read_timeout: float | None = None, **kw: Any):
+    """A ChatClient for an endpoint (the demo gets the offline simulator transport)."""
+    from .api.client import ChatClient
+
+    transport = None
+    if endpoint.demo:
+        from .api.demo import DemoTransport
+
+        transport = DemoTransport(**kw.pop("demo_options", {}))
+    return ChatClient(
+        endpoint.base_url,
+        api_key=endpoint.api_key,
+        key_env=endpoint.key_env or None,
+        headers=endpoint.headers,
+        connect_timeout=cfg.connect_timeout,
+        read_timeout=read_timeout or cfg.read_timeout,
+        max_retries=cfg.max_retries,
+        transport=transport,
+        **kw,
+    )

@@ -1,0 +1,1 @@
+"""Plain-Python core: conversations, storage, exports. Nothing here imports Textual."""

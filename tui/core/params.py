@@ -1,0 +1,54 @@
+"""Request parameters from the command line, the config and the sidebar, into a request."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..api.schema import ChatRequest, InvalidParameter, validate_request
+
+
+def parse_param(text: str) -> tuple[str, Any]:
+    """``KEY=VALUE``: VALUE is JSON when it parses as JSON, else a string."""
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise InvalidParameter(key or text, f"expected KEY=VALUE, got {text!r}")
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        value = raw
+    return key, value
+
+
+def load_tools(text: str, source: str = "tools file") -> list[dict[str, Any]]:
+    """A JSON array of tool definitions (the API's ``tools`` format)."""
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise InvalidParameter("tools", f"{source} is not valid JSON: {exc}") from None
+    if isinstance(data, dict) and isinstance(data.get("tools"), list):
+        data = data["tools"]
+    if not isinstance(data, list):
+        raise InvalidParameter("tools", f"{source} must hold a JSON array of tool definitions")
+    return data
+
+
+def build_request(
+    *,
+    model: str,
+    messages: list[dict[str, Any]],
+    params: dict[str, Any] | None = None,
+    tools: list[dict[str, Any]] | None = None,
+) -> ChatRequest:
+    """Validate everything before anything is sent. Raises :class:`InvalidParameter`."""
+    body: dict[str, Any] = {"model": model, "messages": messages}
+    for key, value in (params or {}).items():
+        if key in ("model", "messages"):
+            if key == "model" and value:
+                body["model"] = value
+            continue
+        body[key] = value
+    if tools:
+        body["tools"] = tools
+    return validate_request(body)
