@@ -1,0 +1,171 @@
+"""The Textual application: screens, bindings with ids (remappable from the config),
+and palette commands."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from ..config import Config, Endpoint, make_client
+from ..core.conversation import Conversation
+from ..core.paramspec import params_to_request, request_to_params
+from .chat_screen import ChatScreen
+from .screens.help import HelpScreen
+
+
+class RedPillApp(App):
+    TITLE = "redpill-tui"
+    # Terminal output is for humans and slow links: no animations.
+    ENABLE_COMMAND_PALETTE = True
+
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+        Binding("f1", "help", "Help", id="help"),
+        Binding("ctrl+c", "copy_reply", "Copy reply", id="copy_reply", show=False),
+    ]
+
+    def __init__(
+        self,
+        *,
+        config: Config | None = None,
+        endpoint: Endpoint,
+        model: str | None = None,
+        params: dict[str, Any] | None = None,
+        theme_name: str | None = None,
+        open_file: str | None = None,
+        client: Any = None,
+        conversation: Conversation | None = None,
+    ) -> None:
+        super().__init__()
+        self.config = config or Config()
+        self.endpoint = endpoint
+        self._client = client
+        self._initial_model = model
+        self._initial_params = params or {}
+        self._theme_name = theme_name
+        self._open_file = open_file
+        self._conversation = conversation
+        self.animation_level = "none"
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = make_client(self.endpoint, self.config)
+        return self._client
+
+    def new_conversation(self) -> Conversation:
+        conv = Conversation(profile=self.endpoint.profile)
+        conv.model = self._initial_model or self.endpoint.model or ""
+        params: dict[str, Any] = {"stream": True}
+        params.update(self.endpoint.params)
+        params.update(self._initial_params)
+        # Normalise through the sidebar's shape so what is shown is what is sent.
+        conv.params = params_to_request(request_to_params(params))
+        return conv
+
+    def on_mount(self) -> None:
+        if self.config.keys:
+            self.set_keymap(self.config.keys)
+        for issue in self.config.issues:
+            self.notify(str(issue), title="Config", severity="warning", timeout=10)
+        conversation = self._conversation or self.new_conversation()
+        self.push_screen(ChatScreen(conversation, self.client, self.endpoint))
+
+    async def on_unmount(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+
+    @property
+    def chat(self) -> ChatScreen:
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, ChatScreen):
+                return screen
+        raise LookupError("no chat screen")
+
+    # -- actions ----------------------------------------------------------------------
+
+    def help_rows(self) -> list[tuple[str, str, str]]:
+        rows: list[tuple[str, str, str]] = []
+        seen: set[str] = set()
+        sources: list[Any] = [self, self.chat]
+        from .widgets.composer import Composer
+        from .widgets.turn import MessageView
+
+        for source in sources:
+            for binding in source._bindings.key_to_bindings.values():
+                for b in binding:
+                    key = b.id or b.action
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    rows.append((self.get_key_display(b), b.description or b.action, b.id or ""))
+        rows.append(("enter", "Send the message", "(composer)"))
+        for cls in (Composer, MessageView):
+            for b in cls.BINDINGS:
+                if isinstance(b, Binding):
+                    rows.append((b.key, b.description or b.action, b.id or ""))
+                else:
+                    rows.append((b[0], b[2] if len(b) > 2 else b[1], ""))
+        rows.append(("ctrl+p", "Command palette (every action)", ""))
+        return rows
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(self.help_rows()))
+
+    def action_copy_reply(self) -> None:
+        text = self.chat.last_reply_text()
+        if not text:
+            self.notify("Nothing to copy yet.", severity="warning")
+            return
+        self.copy_to_clipboard(text)
+        self.notify(
+            "Copied the last reply (OSC 52: your terminal must allow clipboard access).", timeout=3
+        )
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if not isinstance(screen, ChatScreen):
+            return
+        yield SystemCommand("Help: keys", "List every key binding", self.action_help)
+        yield SystemCommand(
+            "Send: regenerate / retry last reply",
+            "Send the last message again",
+            screen.action_regenerate,
+        )
+        yield SystemCommand("Cancel the running request", "Keep what arrived", screen.action_cancel)
+        yield SystemCommand(
+            "Toggle parameter sidebar", "Show or hide the parameters", screen.action_toggle_sidebar
+        )
+        yield SystemCommand(
+            "Toggle request preview",
+            "The next request's JSON and the last raw exchange",
+            screen.action_toggle_preview,
+        )
+        yield SystemCommand(
+            "Toggle choices as columns",
+            "Show n choices side by side or as tabs",
+            screen.action_toggle_columns,
+        )
+        yield SystemCommand(
+            "Pick model", "From the endpoint's model list", screen.action_pick_model
+        )
+        yield SystemCommand(
+            "Next choice", "Show the next choice of the last reply", screen.action_next_choice
+        )
+        yield SystemCommand(
+            "Use this choice",
+            "The visible choice continues the conversation",
+            screen.action_use_choice,
+        )
+        yield SystemCommand(
+            "Edit last message",
+            "Edit your last message and resend from there",
+            screen.action_edit_last,
+        )
+        yield SystemCommand("Copy last reply", "To the clipboard (OSC 52)", self.action_copy_reply)

@@ -1,0 +1,439 @@
+"""The chat screen: conversation pane, composer, parameter sidebar, request preview.
+
+State lives in core objects (Conversation, Turn, StreamAccumulator). This screen turns
+user intent into calls on them and renders the live accumulator at most once a frame."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Static
+
+from ..api.schema import InvalidParameter
+from ..core.conversation import Conversation, Turn
+from ..core.paramspec import hints, request_to_params
+from ..core.sanitize import neutralize
+from .screens.confirm import ConfirmScreen
+from .screens.model_picker import ModelPickerScreen
+from .widgets.composer import Composer
+from .widgets.conversation import ConversationView
+from .widgets.preview import RequestPreview
+from .widgets.sidebar import ParamSidebar
+from .widgets.turn import MessageView, TurnView
+
+FRAME = 1 / 30
+
+
+class ChatScreen(Screen):
+    class TurnFinished(Message):
+        """A reply is over (finished, failed or cancelled): time to save."""
+
+        def __init__(self, turn: Turn) -> None:
+            super().__init__()
+            self.turn = turn
+
+    DEFAULT_CSS = """
+    ChatScreen #topbar { height: 1; background: $panel; color: $text; padding: 0 1; }
+    ChatScreen #topbar.demo { background: $warning 40%; }
+    ChatScreen #main { height: 1fr; }
+    ChatScreen #chat { height: 1fr; width: 1fr; }
+    ChatScreen #editing { height: 1; color: $warning; padding: 0 1; display: none; }
+    ChatScreen RequestPreview { display: none; }
+    ChatScreen.preview RequestPreview { display: block; }
+    ChatScreen.preview ConversationView { display: none; }
+    ChatScreen.no-sidebar ParamSidebar { display: none; }
+    """
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="cancel"),
+        Binding("ctrl+g", "regenerate", "Regenerate/retry", id="regenerate"),
+        Binding("ctrl+b", "toggle_sidebar", "Parameters", id="toggle_sidebar"),
+        Binding("f2", "toggle_preview", "Preview", id="toggle_preview"),
+        Binding("f3", "toggle_columns", "Columns", id="toggle_columns"),
+        Binding("f4", "pick_model", "Model", id="pick_model"),
+        Binding("ctrl+n", "next_choice", "Next choice", id="next_choice"),
+        Binding("ctrl+y", "use_choice", "Use choice", id="use_choice"),
+        Binding("ctrl+e", "edit_last", "Edit last", id="edit_last", show=False),
+        Binding("ctrl+l", "focus_composer", "Composer", id="focus_composer", show=False),
+        Binding("ctrl+up", "focus_messages", "Messages", id="focus_messages", show=False),
+    ]
+
+    def __init__(self, conversation: Conversation, client: Any, endpoint: Any) -> None:
+        super().__init__()
+        self.conversation = conversation
+        self.client = client
+        self.endpoint = endpoint
+        self.active_turn: Turn | None = None
+        self.active_view: TurnView | None = None
+        self.editing: Turn | None = None
+        self._frame_timer: Timer | None = None
+        self._confirmed_json = False
+        self._models_cache: list[Any] | None = None
+
+    # -- layout -----------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="topbar", markup=False)
+        with Horizontal(id="main"):
+            with Vertical(id="chat"):
+                yield ConversationView(id="conversation")
+                yield RequestPreview()
+                yield Static("", id="editing", markup=False)
+                yield Composer(id="composer")
+            yield ParamSidebar(
+                self.conversation.model,
+                self.conversation.system,
+                request_to_params(self.conversation.params),
+                id="sidebar",
+            )
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        self._update_topbar()
+        if self.app.size.width < 100:
+            self.add_class("no-sidebar")
+        await self.query_one(ConversationView).load(self.conversation)
+        self.query_one(Composer).focus()
+        self._refresh_preview()
+        if not self.conversation.model:
+            self._auto_model()
+
+    def _update_topbar(self) -> None:
+        ep = self.endpoint
+        bar = self.query_one("#topbar", Static)
+        parts = ["redpill-tui"]
+        if ep.demo:
+            parts.append("OFFLINE DEMO — simulated replies, nothing leaves this machine")
+        else:
+            parts.append(f"{ep.profile} · {ep.base_url}")
+            if not self.client.has_key and ep.key_env:
+                parts.append(f"no key (${ep.key_env} unset)")
+        parts.append(self.conversation.model or "no model")
+        bar.update(Content(neutralize("  ·  ".join(parts))))
+        bar.set_class(ep.demo, "demo")
+
+    @work(exclusive=True, group="models")
+    async def _auto_model(self) -> None:
+        try:
+            models = await self._models()
+        except Exception:
+            return
+        if models and not self.query_one(ParamSidebar).model:
+            self.query_one(ParamSidebar).set_model(models[0].id)
+
+    async def _models(self) -> list[Any]:
+        if self._models_cache is None:
+            self._models_cache = await self.client.list_models()
+        return self._models_cache
+
+    # -- parameters and preview -------------------------------------------------------
+
+    @on(ParamSidebar.Changed)
+    def _params_changed(self) -> None:
+        sidebar = self.query_one(ParamSidebar)
+        self.conversation.model = sidebar.model
+        self.conversation.system = sidebar.system
+        self.conversation.params = sidebar.request_params()
+        self._confirmed_json = False
+        self._update_topbar()
+        self._refresh_preview()
+        if self._models_cache:
+            info = next((m for m in self._models_cache if m.id == self.conversation.model), None)
+            sidebar.mark_unsupported(info.supported_parameters if info else None)
+
+    @on(Composer.Changed)
+    def _draft_changed(self) -> None:
+        if self.has_class("preview"):
+            self._refresh_preview()
+
+    def _refresh_preview(self) -> None:
+        sidebar = self.query_one(ParamSidebar)
+        draft = self.query_one(Composer).text
+        body = self.conversation.preview(draft)
+        problems = [f"invalid: {e}" for e in sidebar.errors().values()]
+        found = hints(self.conversation.params, body["messages"])
+        sidebar.show_hints(found)
+        if self.has_class("preview"):
+            self.query_one(RequestPreview).show_body(body, problems + found)
+
+    # -- sending ----------------------------------------------------------------------
+
+    @on(Composer.Submitted)
+    async def _submitted(self, event: Composer.Submitted) -> None:
+        text = event.text
+        if not text.strip():
+            return
+        await self.send_text(text)
+
+    async def send_text(self, text: str) -> bool:
+        if self.active_turn is not None:
+            self.notify("A reply is still streaming: esc cancels it.", severity="warning")
+            return False
+        upto = None
+        if self.editing is not None:
+            upto = self.conversation.turns.index(self.editing)
+        message = {"role": "user", "content": text}
+        return await self._send([message], upto=upto, clear_composer=True)
+
+    async def _send(
+        self, input_messages: list[dict[str, Any]], *, upto: int | None, clear_composer: bool
+    ) -> bool:
+        sidebar = self.query_one(ParamSidebar)
+        errors = sidebar.errors()
+        if errors:
+            name, msg = next(iter(errors.items()))
+            self.notify(
+                f"Fix {name} before sending: {msg}", severity="error", title="Invalid parameter"
+            )
+            return False
+        if not self.conversation.model:
+            self.notify("No model: pick one with F4 or type it in the sidebar.", severity="error")
+            return False
+        try:
+            request = self.conversation.build(input_messages, upto=upto)
+        except InvalidParameter as exc:
+            self.notify(f"{exc.param}: {exc.message}", severity="error", title="Invalid parameter")
+            return False
+        body = request.body()
+        rf = body.get("response_format") or {}
+        if rf.get("type") == "json_object" and not self._confirmed_json:
+            from ..core.paramspec import mentions_json
+
+            if not mentions_json(body["messages"]):
+                self._ask_json_confirm(input_messages, upto, clear_composer)
+                return False
+        await self._start(input_messages, request, upto=upto, clear_composer=clear_composer)
+        return True
+
+    @work
+    async def _ask_json_confirm(
+        self, input_messages: list[dict[str, Any]], upto: int | None, clear: bool
+    ) -> None:
+        ok = await self.app.push_screen_wait(
+            ConfirmScreen(
+                "JSON mode is on, but no message mentions JSON.\n\nThe API reference warns that the "
+                "model may then emit whitespace until max_tokens, looking stuck. Ask for JSON in the "
+                "system prompt or your message.\n\nSend anyway?",
+                yes="Send anyway",
+                no="Go back",
+            )
+        )
+        if ok:
+            self._confirmed_json = True
+            await self._send(input_messages, upto=upto, clear_composer=clear)
+
+    async def _start(
+        self,
+        input_messages: list[dict[str, Any]],
+        request: Any,
+        *,
+        upto: int | None,
+        clear_composer: bool,
+    ) -> None:
+        view = self.query_one(ConversationView)
+        if upto is not None:
+            dropped = self.conversation.turns[upto]
+            await view.drop_from(dropped.id)
+            self.conversation.truncate(upto)
+        self._end_editing()
+        turn = self.conversation.start_turn(input_messages, request)
+        self.active_turn = turn
+        self.active_view = await view.add_turn(turn)
+        if clear_composer:
+            self.query_one(Composer).clear()
+        self._refresh_preview()
+        self._frame_timer = self.set_interval(FRAME, self._on_frame)
+        self.run_worker(self._run(turn, request), group="request", exclusive=True, name="request")
+
+    async def _run(self, turn: Turn, request: Any) -> None:
+        acc = turn.live
+        assert acc is not None
+        try:
+            await self.client.chat(request, acc)
+        except asyncio.CancelledError:
+            acc.cancel()
+        except Exception as exc:  # never lose the partial reply to a bug below
+            from ..api.errors import APIError
+
+            acc.fail(APIError(message=f"{type(exc).__name__}: {exc}", kind="protocol"))
+        finally:
+            await self._finish(turn)
+
+    async def _on_frame(self) -> None:
+        turn, view = self.active_turn, self.active_view
+        if turn is None or view is None or turn.live is None:
+            return
+        dirty, meta = turn.live.take_dirty()
+        if dirty or meta:
+            await view.refresh_live(dirty)
+
+    async def _finish(self, turn: Turn) -> None:
+        if self._frame_timer is not None:
+            self._frame_timer.stop()
+            self._frame_timer = None
+        acc = turn.live
+        view = self.active_view
+        if acc is not None:
+            turn.finish(acc)
+        self.active_turn = None
+        self.active_view = None
+        if view is not None and view.is_attached:
+            await view.show_final()
+        self._refresh_preview()
+        preview = self.query_one(RequestPreview)
+        preview.show_exchange(self.client.last_exchange)
+        self.post_message(self.TurnFinished(turn))
+        if turn.error:
+            self.notify(
+                neutralize(turn.error.get("message") or "request failed")[:200]
+                + " — ctrl+g retries",
+                severity="error",
+                title="Request failed",
+            )
+
+    # -- actions ----------------------------------------------------------------------
+
+    def action_cancel(self) -> None:
+        if self.active_turn is not None:
+            self.workers.cancel_group(self, "request")
+            return
+        if self.editing is not None:
+            self._end_editing()
+            self.query_one(Composer).clear()
+            return
+        if self.has_class("preview"):
+            self.action_toggle_preview()
+
+    async def action_regenerate(self) -> None:
+        """Send the last turn's input again (regenerate, or retry after an error)."""
+        if self.active_turn is not None or not self.conversation.turns:
+            return
+        index = len(self.conversation.turns) - 1
+        turn = self.conversation.turns[index]
+        try:
+            request = self.conversation.build(turn.input, upto=index)
+        except InvalidParameter as exc:
+            self.notify(f"{exc.param}: {exc.message}", severity="error", title="Invalid parameter")
+            return
+        if self.query_one(ParamSidebar).errors():
+            name, msg = next(iter(self.query_one(ParamSidebar).errors().items()))
+            self.notify(f"Fix {name} before sending: {msg}", severity="error")
+            return
+        await self._start(turn.input, request, upto=index, clear_composer=False)
+
+    def action_toggle_sidebar(self) -> None:
+        self.toggle_class("no-sidebar")
+
+    def action_toggle_preview(self) -> None:
+        self.toggle_class("preview")
+        if self.has_class("preview"):
+            self._refresh_preview()
+            self.query_one(RequestPreview).show_exchange(self.client.last_exchange)
+
+    async def action_toggle_columns(self) -> None:
+        view = self.query_one(ConversationView)
+        await view.set_columns(not view.columns)
+        self.notify("Choices side by side" if view.columns else "Choices as tabs", timeout=2)
+
+    def _target_turn_view(self) -> TurnView | None:
+        return self.active_view or self.query_one(ConversationView).last_turn_view()
+
+    def action_next_choice(self) -> None:
+        view = self._target_turn_view()
+        if view is not None:
+            view.cycle(1)
+
+    def action_use_choice(self) -> None:
+        view = self._target_turn_view()
+        if view is None or view.turn.pending:
+            return
+        index = view.choose_active()
+        self._refresh_preview()
+        self.notify(f"Choice {index + 1} continues the conversation.", timeout=2)
+
+    @on(TurnView.ChoiceSelected)
+    def _choice_selected(self, event: TurnView.ChoiceSelected) -> None:
+        event.stop()
+
+    def action_pick_model(self) -> None:
+        def done(model: str | None) -> None:
+            if model:
+                self.query_one(ParamSidebar).set_model(model)
+
+        self.app.push_screen(ModelPickerScreen(self._models, self.conversation.model), done)
+
+    @on(ParamSidebar.PickModel)
+    def _pick_model(self) -> None:
+        self.action_pick_model()
+
+    def action_focus_composer(self) -> None:
+        self.query_one(Composer).focus()
+
+    def action_focus_messages(self) -> None:
+        views = list(self.query(MessageView).results(MessageView))
+        if views:
+            views[-1].focus()
+            views[-1].scroll_visible()
+
+    def action_edit_last(self) -> None:
+        for turn in reversed(self.conversation.turns):
+            if any(m.get("role") == "user" for m in turn.input):
+                self._begin_editing(turn)
+                return
+
+    @on(MessageView.EditRequested)
+    def _edit_requested(self, event: MessageView.EditRequested) -> None:
+        turn = next((t for t in self.conversation.turns if t.id == event.turn_id), None)
+        if turn is not None:
+            self._begin_editing(turn)
+
+    def _begin_editing(self, turn: Turn) -> None:
+        if self.active_turn is not None:
+            self.notify("Wait for the reply to finish (or esc) before editing.", severity="warning")
+            return
+        text = next((m.get("content") for m in turn.input if m.get("role") == "user"), "")
+        if not isinstance(text, str):
+            text = ""
+        self.editing = turn
+        composer = self.query_one(Composer)
+        composer.load_text(text)
+        composer.add_class("editing")
+        composer.focus()
+        n_after = len(self.conversation.turns) - self.conversation.turns.index(turn) - 1
+        banner = self.query_one("#editing", Static)
+        banner.update(
+            f"Editing a sent message: enter resends from there"
+            f"{f' and drops the {n_after} later turn(s)' if n_after else ''} · esc stops editing"
+        )
+        banner.display = True
+
+    def _end_editing(self) -> None:
+        self.editing = None
+        self.query_one(Composer).remove_class("editing")
+        self.query_one("#editing", Static).display = False
+
+    # -- for the app and tests --------------------------------------------------------
+
+    def last_reply_text(self) -> str:
+        view = self.query_one(ConversationView).last_turn_view()
+        return view.content_of() if view else ""
+
+    async def load_conversation(self, conversation: Conversation) -> None:
+        if self.active_turn is not None:
+            self.workers.cancel_group(self, "request")
+        self.conversation = conversation
+        self.query_one(ParamSidebar).set_values(
+            conversation.model, conversation.system, request_to_params(conversation.params)
+        )
+        await self.query_one(ConversationView).load(conversation)
+        self._update_topbar()
+        self._refresh_preview()

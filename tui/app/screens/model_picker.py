@@ -1,0 +1,111 @@
+"""Pick a model from the endpoint's list, with search; free text is allowed too."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from ...core.sanitize import neutralize
+
+
+def describe(m: Any) -> str:
+    parts = [m.id]
+    if m.is_tee:
+        parts.append("[TEE]")
+    if m.context_length:
+        parts.append(f"ctx {m.context_length:,}")
+    if m.pricing:
+        parts.append(f"in {m.pricing.get('prompt', '?')} / out {m.pricing.get('completion', '?')}")
+    return neutralize("  ".join(parts))
+
+
+class ModelPickerScreen(ModalScreen[str | None]):
+    DEFAULT_CSS = """
+    ModelPickerScreen { align: center middle; }
+    ModelPickerScreen > Vertical { width: 90%; max-width: 110; height: 80%; border: thick $primary; background: $surface; padding: 0 1; }
+    ModelPickerScreen OptionList { height: 1fr; }
+    ModelPickerScreen #status { color: $text-muted; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Close"), Binding("down", "focus_list", show=False)]
+
+    def __init__(self, loader: Any, current: str = "") -> None:
+        super().__init__()
+        self._loader = loader
+        self._current = current
+        self._models: list[Any] = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static("Pick a model (type to search; enter on free text uses it as typed)")
+            yield Input(value="", placeholder="search or type a model id", id="search")
+            yield Static("Loading the model list…", id="status", markup=False)
+            yield OptionList(id="models")
+
+    def on_mount(self) -> None:
+        self.query_one("#search", Input).focus()
+        self.load()
+
+    @work(exclusive=True)
+    async def load(self) -> None:
+        status = self.query_one("#status", Static)
+        try:
+            self._models = await self._loader()
+        except Exception as exc:  # APIError, or anything the endpoint threw at us
+            status.update(
+                neutralize(f"Could not load models: {exc}. Type a model id and press enter.")
+            )
+            return
+        status.update(
+            f"{len(self._models)} models"
+            + (" · [TEE] runs in a trusted enclave" if any(m.is_tee for m in self._models) else "")
+        )
+        self._fill(self.query_one("#search", Input).value)
+
+    def _fill(self, query: str) -> None:
+        ol = self.query_one(OptionList)
+        ol.clear_options()
+        q = query.lower().strip()
+        for m in self._models:
+            if not q or q in m.id.lower() or (m.name and q in m.name.lower()):
+                ol.add_option(Option(Content(describe(m)), id=m.id))
+        if ol.option_count:
+            ol.highlighted = 0
+
+    @on(Input.Changed, "#search")
+    def _search(self, event: Input.Changed) -> None:
+        self._fill(event.value)
+
+    @on(Input.Submitted, "#search")
+    def _submit(self, event: Input.Submitted) -> None:
+        ol = self.query_one(OptionList)
+        text = event.value.strip()
+        if (
+            ol.highlighted is not None
+            and ol.option_count
+            and not any(m.id == text for m in self._models)
+        ):
+            option = ol.get_option_at_index(ol.highlighted)
+            if text and option.id and text.lower() not in option.id.lower():
+                self.dismiss(text)
+                return
+            self.dismiss(option.id)
+        else:
+            self.dismiss(text or None)
+
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_focus_list(self) -> None:
+        self.query_one(OptionList).focus()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,173 @@
+"""One choice of a reply: reasoning (collapsed), Markdown content streamed per frame,
+refusal, tool calls, the error next to the partial text, and a meta line."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.widgets import Collapsible, Markdown, Static
+
+from ...core.sanitize import neutralize
+
+FINISH_LABELS = {
+    "stop": "stop",
+    "length": "length",
+    "tool_calls": "tool calls",
+    "function_call": "function call",
+    "content_filter": "filtered",
+}
+
+
+def _fmt_args(arguments: str) -> str:
+    try:
+        return json.dumps(json.loads(arguments), indent=2, ensure_ascii=False)
+    except ValueError:
+        return arguments
+
+
+class ChoiceView(Vertical):
+    """Renders one choice. ``update_from`` is called at most once per frame while the
+    reply streams, with whatever state the choice has; it appends only the new text."""
+
+    DEFAULT_CSS = """
+    ChoiceView { height: auto; }
+    ChoiceView > Markdown { margin: 0; padding: 0 1 0 0; }
+    ChoiceView > .refusal { color: $warning; text-style: italic; padding: 0 1; }
+    ChoiceView > .tool-calls { padding: 0 1; color: $text-accent; }
+    ChoiceView > .error { color: $error; padding: 0 1; border-left: thick $error; }
+    ChoiceView > Collapsible.reasoning { padding: 0; margin: 0; border: none; }
+    ChoiceView > Collapsible.reasoning Static { color: $text-muted; }
+    ChoiceView .hidden { display: none; }
+    """
+
+    def __init__(self, index: int, *, json_mode: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.index = index
+        self.json_mode = json_mode
+        self._shown = 0  # characters of content already handed to the Markdown widget
+        self._reasoning_shown = 0
+        self._stream: Any = None
+        self._final = False
+
+    def compose(self) -> ComposeResult:
+        with Collapsible(title="Reasoning", collapsed=True, classes="reasoning hidden"):
+            yield Static("", markup=False, id="reasoning-text")
+        yield Markdown("", open_links=False)
+        yield Static("", classes="refusal hidden", markup=False)
+        yield Static("", classes="tool-calls hidden", markup=False)
+        yield Static("", classes="error hidden", markup=False)
+
+    @property
+    def markdown(self) -> Markdown:
+        return self.query_one(Markdown)
+
+    # -- streaming --------------------------------------------------------------------
+
+    async def update_from(self, state: Any) -> None:
+        """``state``: a live ChoiceState or a saved ChoiceRecord-like object."""
+        content = state.content or ""
+        if len(content) > self._shown:
+            new = content[self._shown :]
+            self._shown = len(content)
+            if self._stream is None:
+                self._stream = Markdown.get_stream(self.markdown)
+            await self._stream.write(neutralize(new))
+        reasoning = state.reasoning or ""
+        if len(reasoning) != self._reasoning_shown:
+            self._reasoning_shown = len(reasoning)
+            box = self.query_one(Collapsible)
+            box.remove_class("hidden")
+            self.query_one("#reasoning-text", Static).update(Content(neutralize(reasoning)))
+        self._show_extras(state)
+
+    def _show_extras(self, state: Any) -> None:
+        refusal = state.refusal or ""
+        node = self.query_one(".refusal", Static)
+        node.set_class(not refusal, "hidden")
+        if refusal:
+            node.update(Content(neutralize(f"Refusal: {refusal}")))
+        calls = _tool_calls(state)
+        node = self.query_one(".tool-calls", Static)
+        node.set_class(not calls, "hidden")
+        if calls:
+            node.update(Content(neutralize("\n".join(calls))))
+
+    async def finalize(self, state: Any, error: Any = None, cancelled: bool = False) -> None:
+        """The reply is over: one full render of the content, then errors and marks."""
+        if self._stream is not None:
+            await self._stream.stop()
+            self._stream = None
+        content = state.content or ""
+        if self.json_mode and content and not self._final:
+            text = content
+            with contextlib.suppress(ValueError):
+                text = json.dumps(json.loads(content), indent=2, ensure_ascii=False)
+            await self.markdown.update(f"```json\n{neutralize(text)}\n```")
+        elif content != "" or self._shown:
+            await self.markdown.update(neutralize(content))
+        self._shown = len(content)
+        self._final = True
+        reasoning = state.reasoning or ""
+        if reasoning:
+            self.query_one(Collapsible).remove_class("hidden")
+            self.query_one("#reasoning-text", Static).update(Content(neutralize(reasoning)))
+        self._show_extras(state)
+        notes = []
+        finish = state.finish_reason
+        if self.json_mode and finish == "length":
+            notes.append("Truncated JSON: the reply was cut by max_tokens (finish_reason length).")
+        if cancelled and finish is None:
+            notes.append("Cancelled: what arrived before Esc is kept.")
+        if error is not None:
+            notes.append(error_text(error))
+        node = self.query_one(".error", Static)
+        node.set_class(not notes, "hidden")
+        if notes:
+            node.update(Content(neutralize("\n".join(notes))))
+
+
+def error_text(error: Any) -> str:
+    if isinstance(error, dict):
+        status = error.get("status")
+        kind = error.get("kind") or "error"
+        parts = [f"HTTP {status}" if status else kind.capitalize()]
+        if error.get("type"):
+            parts.append(str(error["type"]))
+        head = " · ".join(parts)
+        msg = error.get("message") or ""
+        text = f"Error: {head}: {msg}"
+        if error.get("hint"):
+            text += f" ({error['hint']})"
+        if error.get("request_id"):
+            text += f"\nrequest id {error['request_id']}"
+        return text + "\nctrl+g retries."
+    return f"Error: {error}\nctrl+g retries."
+
+
+def _tool_calls(state: Any) -> list[str]:
+    out: list[str] = []
+    calls = state.tool_calls
+    if isinstance(calls, dict):  # live ChoiceState
+        items = [(t.id, t.name, t.arguments) for t in state.ordered_tool_calls()]
+    else:
+        items = [
+            (
+                c.get("id"),
+                (c.get("function") or {}).get("name"),
+                (c.get("function") or {}).get("arguments", ""),
+            )
+            for c in calls or []
+        ]
+    for cid, name, args in items:
+        out.append(f"🔧 {name or '?'}  ({cid or 'no id'})\n{_fmt_args(args or '')}")
+    fc = state.function_call
+    if fc is not None:
+        name = fc.name if hasattr(fc, "name") else fc.get("name")
+        args = fc.arguments if hasattr(fc, "arguments") else fc.get("arguments", "")
+        out.append(f"ƒ {name or '?'} (legacy function_call)\n{_fmt_args(args or '')}")
+    return out

@@ -1,0 +1,304 @@
+"""One turn of the conversation: what was sent, and the reply's choices as tabs or
+side-by-side columns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import Static, Tab, Tabs
+
+from ...core.conversation import Turn
+from ...core.sanitize import neutralize
+from .choice import FINISH_LABELS, ChoiceView
+
+
+def _text_of(message: dict[str, Any]) -> str:
+    content = message.get("content")
+    if isinstance(content, list):
+        return "\n".join(
+            p.get("text", f"[{p.get('type')}]") for p in content if isinstance(p, dict)
+        )
+    return content or ""
+
+
+class MessageView(Static, can_focus=True):
+    """A message that was sent (user, or tool result). Focus it and press e to edit."""
+
+    DEFAULT_CSS = """
+    MessageView { padding: 0 1; margin: 1 0 0 0; border-left: thick $primary; height: auto; }
+    MessageView:focus { background: $boost; }
+    MessageView.tool { border-left: thick $secondary; color: $text-muted; }
+    """
+
+    BINDINGS = [("e", "edit", "Edit & resend")]
+
+    class EditRequested(Message):
+        def __init__(self, turn_id: str) -> None:
+            super().__init__()
+            self.turn_id = turn_id
+
+    def __init__(self, turn_id: str, message: dict[str, Any]) -> None:
+        role = message.get("role", "user")
+        label = {"user": "You", "tool": f"Tool result · {message.get('tool_call_id', '')}"}.get(
+            role, role
+        )
+        if role == "function":
+            label = f"Function result · {message.get('name', '')}"
+        body = Content.assemble((f"{label}\n", "bold"), neutralize(_text_of(message)))
+        super().__init__(body, classes="tool" if role in ("tool", "function") else "")
+        self.turn_id = turn_id
+        self.role = role
+
+    def action_edit(self) -> None:
+        if self.role == "user":
+            self.post_message(self.EditRequested(self.turn_id))
+
+
+class TurnView(Vertical):
+    """The input messages and the reply of one :class:`Turn`."""
+
+    DEFAULT_CSS = """
+    TurnView { height: auto; }
+    TurnView > .reply { height: auto; margin: 1 0 0 0; border-left: thick $accent; padding: 0 0 0 1; }
+    TurnView .reply-head { color: $text-accent; text-style: bold; }
+    TurnView Tabs { height: 2; margin: 0; }
+    TurnView .choices { height: auto; }
+    TurnView .choices > ChoiceView { width: 1fr; }
+    TurnView.columns .choices > ChoiceView { margin: 0 1 0 0; border-right: vkey $foreground 20%; }
+    TurnView .meta { color: $text-muted; }
+    """
+
+    class ChoiceSelected(Message):
+        """The user switched the visible choice tab."""
+
+        def __init__(self, turn: TurnView, index: int) -> None:
+            super().__init__()
+            self.turn_view = turn
+            self.index = index
+
+    def __init__(self, turn: Turn, *, json_mode: bool = False, columns: bool = False) -> None:
+        super().__init__(id=f"turn-{turn.id}")
+        self.turn = turn
+        self.json_mode = json_mode
+        self.columns = columns
+        self.active = turn.chosen
+        self._views: dict[int, ChoiceView] = {}
+        self._stale: set[int] = set()
+        self._n = self._expected_choices()
+        self.set_class(columns, "columns")
+
+    def _expected_choices(self) -> int:
+        if self.turn.choices:
+            return max(len(self.turn.choices), 1)
+        n = (self.turn.request or {}).get("n") or 1
+        return int(n) if isinstance(n, int) and n > 0 else 1
+
+    def compose(self) -> ComposeResult:
+        for message in self.turn.input:
+            yield MessageView(self.turn.id, message)
+        with Vertical(classes="reply"):
+            yield Static(Content("Assistant"), classes="reply-head")
+            if self._n > 1:
+                yield Tabs(
+                    *[Tab(self._label(i), id=f"c{i}") for i in range(self._n)],
+                    active=f"c{self.active}",
+                )
+            with Horizontal(classes="choices"):
+                for i in range(self._n):
+                    view = ChoiceView(i, json_mode=self.json_mode)
+                    self._views[i] = view
+                    view.display = self.columns or i == self.active or self._n == 1
+                    yield view
+            yield Static("", classes="meta", markup=False)
+
+    async def on_mount(self) -> None:
+        if not self.turn.pending:
+            await self.show_final()
+
+    # -- labels -----------------------------------------------------------------------
+
+    def _label(self, index: int) -> str:
+        state = self._state(index)
+        mark = "✓ " if index == self.turn.chosen and self._n > 1 else ""
+        if self.turn.pending and (state is None or state.finish_reason is None):
+            status = "streaming…"
+        elif state is not None and state.finish_reason:
+            status = FINISH_LABELS.get(state.finish_reason, state.finish_reason)
+        elif self.turn.error:
+            status = "error"
+        elif self.turn.cancelled:
+            status = "cancelled"
+        else:
+            status = "—"
+        return f"{mark}Choice {index + 1} · {status}"
+
+    def _state(self, index: int) -> Any:
+        if self.turn.live is not None:
+            return self.turn.live.choices.get(index)
+        for c in self.turn.choices:
+            if c.index == index:
+                return c
+        return None
+
+    def _relabel(self) -> None:
+        if self._n <= 1:
+            return
+        tabs = self.query_one(Tabs)
+        for i in range(self._n):
+            try:
+                tab = tabs.query_one(f"#c{i}", Tab)
+            except Exception:
+                continue
+            tab.label = self._label(i)
+
+    # -- live -------------------------------------------------------------------------
+
+    async def _ensure_view(self, index: int) -> ChoiceView:
+        view = self._views.get(index)
+        if view is None:
+            # More choices than expected (or indexes beyond n): add a tab for it.
+            view = ChoiceView(index, json_mode=self.json_mode)
+            self._views[index] = view
+            view.display = self.columns
+            await self.query_one(".choices").mount(view)
+            if self._n > 1 or index > 0:
+                if self._n == 1:
+                    self._n = index + 1
+                    await self.query_one(".reply").mount(
+                        Tabs(*[Tab(self._label(i), id=f"c{i}") for i in sorted(self._views)]),
+                        before=self.query_one(".choices"),
+                    )
+                else:
+                    self._n = max(self._n, index + 1)
+                    self.query_one(Tabs).add_tab(Tab(self._label(index), id=f"c{index}"))
+        return view
+
+    async def refresh_live(self, dirty: set[int]) -> None:
+        """Called once per frame with the choices that changed."""
+        live = self.turn.live
+        if live is None:
+            return
+        for index in dirty:
+            state = live.choices.get(index)
+            if state is None:
+                continue
+            view = await self._ensure_view(index)
+            if view.display:
+                await view.update_from(state)
+            else:
+                self._stale.add(index)
+        self._relabel()
+        self._update_meta()
+
+    async def show_final(self) -> None:
+        """The turn is over (or loaded from a file): render every choice in full."""
+        for record in self.turn.choices:
+            view = await self._ensure_view(record.index)
+            await view.finalize(record, None, self.turn.cancelled)
+        self._stale.clear()
+        error = self.turn.error
+        if error is not None or (self.turn.cancelled and not self.turn.choices):
+            view = self._views.get(self.active) or await self._ensure_view(0)
+            state = self._state(view.index)
+            await view.finalize(state or _Empty(), error, self.turn.cancelled)
+        self._relabel()
+        self._update_meta()
+
+    def _update_meta(self) -> None:
+        t = self.turn
+        live = t.live
+        model = live.model if live else t.model
+        usage = live.usage if live else t.usage
+        timings = live.timings_dict() if live else (t.timings or {})
+        fingerprint = live.system_fingerprint if live else t.system_fingerprint
+        parts = [model or (t.request or {}).get("model") or "?"]
+        if self._n == 1:
+            state = self._state(0)
+            if state is not None and state.finish_reason:
+                parts.append(f"finish: {state.finish_reason}")
+        if usage:
+            parts.append(
+                f"tokens {usage.get('prompt_tokens', '?')} in / {usage.get('completion_tokens', '?')} out"
+                f" / {usage.get('total_tokens', '?')} total"
+            )
+        if timings.get("ttft_s") is not None:
+            parts.append(f"TTFT {timings['ttft_s'] * 1000:.0f} ms")
+        if timings.get("tokens_per_s"):
+            parts.append(f"{timings['tokens_per_s']:.1f} tok/s")
+        if fingerprint:
+            parts.append(f"fp {fingerprint}")
+        if t.seed is not None:
+            parts.append(f"seed {t.seed}")
+        if t.pending:
+            parts.append("streaming… (esc cancels)")
+        elif t.cancelled:
+            parts.append("cancelled")
+        if t.verification:
+            parts.append(f"signature: {t.verification.get('verdict', '?')}")
+        self.query_one(".meta", Static).update(neutralize(" · ".join(str(p) for p in parts)))
+
+    # -- choices ----------------------------------------------------------------------
+
+    @on(Tabs.TabActivated)
+    async def _tab_activated(self, event: Tabs.TabActivated) -> None:
+        event.stop()
+        if event.tab is None or event.tab.id is None:
+            return
+        await self.show_choice(int(event.tab.id[1:]))
+
+    async def show_choice(self, index: int) -> None:
+        self.active = index
+        if not self.columns:
+            for i, view in self._views.items():
+                view.display = i == index
+        await self._catch_up()
+        self.post_message(self.ChoiceSelected(self, index))
+
+    async def _catch_up(self) -> None:
+        for i in list(self._stale):
+            view = self._views[i]
+            if not view.display:
+                continue
+            state = self._state(i)
+            if state is not None:
+                await view.update_from(state)
+            self._stale.discard(i)
+
+    async def set_columns(self, columns: bool) -> None:
+        self.columns = columns
+        self.set_class(columns, "columns")
+        for i, view in self._views.items():
+            view.display = columns or i == self.active
+        await self._catch_up()
+
+    def cycle(self, step: int = 1) -> None:
+        if self._n <= 1:
+            return
+        tabs = self.query_one(Tabs)
+        if step > 0:
+            tabs.action_next_tab()
+        else:
+            tabs.action_previous_tab()
+
+    def choose_active(self) -> int:
+        self.turn.chosen = self.active
+        self._relabel()
+        return self.active
+
+    def content_of(self, index: int | None = None) -> str:
+        state = self._state(self.active if index is None else index)
+        return (state.content or "") if state is not None else ""
+
+
+class _Empty:
+    content = ""
+    reasoning = ""
+    refusal = ""
+    tool_calls = None
+    function_call = None
+    finish_reason = None

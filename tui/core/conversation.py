@@ -1,0 +1,269 @@
+"""A conversation: turns of (input messages -> n choices), the chosen choice of each, and
+the parameters and tools of the next request. Plain Python; the UI renders it."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..api.accumulate import StreamAccumulator
+from ..api.schema import ChatRequest
+from .params import build_request
+
+
+def _now() -> float:
+    return time.time()
+
+
+@dataclass
+class ChoiceRecord:
+    """One finished (or cut-off) choice of a turn, as saved."""
+
+    index: int
+    content: str | None = None
+    refusal: str | None = None
+    reasoning: str | None = None
+    tool_calls: list[dict[str, Any]] | None = None
+    function_call: dict[str, Any] | None = None
+    finish_reason: str | None = None
+    logprobs: dict[str, Any] | None = None
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ChoiceRecord:
+        return cls(
+            **{k: d.get(k) for k in cls.__dataclass_fields__ if k != "index"},
+            index=int(d.get("index", 0)),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+    def message(self) -> dict[str, Any]:
+        """The assistant message this choice contributes to the history (API shape)."""
+        msg: dict[str, Any] = {"role": "assistant", "content": self.content or None}
+        if self.tool_calls:
+            msg["tool_calls"] = [
+                {
+                    "id": t.get("id") or f"call_{self.index}_{i}",
+                    "type": "function",
+                    "function": {
+                        "name": (t.get("function") or {}).get("name") or "",
+                        "arguments": (t.get("function") or {}).get("arguments") or "",
+                    },
+                }
+                for i, t in enumerate(self.tool_calls)
+            ]
+        if self.function_call:
+            msg["function_call"] = {
+                "name": self.function_call.get("name") or "",
+                "arguments": self.function_call.get("arguments") or "",
+            }
+        if msg["content"] is None and "tool_calls" not in msg and "function_call" not in msg:
+            msg["content"] = self.refusal or ""
+        return msg
+
+
+@dataclass
+class Turn:
+    """Messages sent (a user message, or tool results) and the reply's choices."""
+
+    input: list[dict[str, Any]]
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    request: dict[str, Any] | None = None
+    choices: list[ChoiceRecord] = field(default_factory=list)
+    chosen: int = 0
+    completion_id: str | None = None
+    model: str | None = None
+    system_fingerprint: str | None = None
+    seed: int | None = None
+    usage: dict[str, Any] | None = None
+    timings: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+    cancelled: bool = False
+    started_at: float = field(default_factory=_now)
+    verification: dict[str, Any] | None = None
+    # Live state while a request runs; never saved.
+    live: StreamAccumulator | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def pending(self) -> bool:
+        return self.live is not None
+
+    def chosen_choice(self) -> ChoiceRecord | None:
+        for c in self.choices:
+            if c.index == self.chosen:
+                return c
+        return self.choices[0] if self.choices else None
+
+    def finish(self, acc: StreamAccumulator) -> None:
+        """Freeze the accumulator's state into records."""
+        self.choices = [ChoiceRecord.from_dict(c.to_dict()) for c in acc.ordered()]
+        self.completion_id = acc.id
+        self.model = acc.model
+        self.system_fingerprint = acc.system_fingerprint
+        self.usage = acc.usage
+        self.timings = acc.timings_dict()
+        self.error = acc.error.to_dict() if acc.error else None
+        self.cancelled = acc.cancelled
+        if self.choices and self.chosen not in {c.index for c in self.choices}:
+            self.chosen = self.choices[0].index
+        self.live = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "input": self.input,
+            "request": self.request,
+            "choices": [c.to_dict() for c in self.choices],
+            "chosen": self.chosen,
+            "completion_id": self.completion_id,
+            "model": self.model,
+            "system_fingerprint": self.system_fingerprint,
+            "seed": self.seed,
+            "usage": self.usage,
+            "timings": self.timings,
+            "error": self.error,
+            "cancelled": self.cancelled,
+            "started_at": self.started_at,
+            "verification": self.verification,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Turn:
+        t = cls(input=list(d.get("input") or []))
+        for key in (
+            "id",
+            "request",
+            "chosen",
+            "completion_id",
+            "model",
+            "system_fingerprint",
+            "seed",
+            "usage",
+            "timings",
+            "error",
+            "cancelled",
+            "started_at",
+            "verification",
+        ):
+            if key in d and d[key] is not None:
+                setattr(t, key, d[key])
+        t.choices = [ChoiceRecord.from_dict(c) for c in d.get("choices") or []]
+        return t
+
+
+@dataclass
+class Conversation:
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    title: str | None = None
+    created: float = field(default_factory=_now)
+    updated: float = field(default_factory=_now)
+    profile: str | None = None
+    model: str = ""
+    system: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    tools: list[dict[str, Any]] = field(default_factory=list)
+    turns: list[Turn] = field(default_factory=list)
+
+    # -- history ----------------------------------------------------------------------
+
+    def history(self, upto: int | None = None) -> list[dict[str, Any]]:
+        """Messages in API shape: system, then each turn's input and chosen reply."""
+        msgs: list[dict[str, Any]] = []
+        if self.system.strip():
+            msgs.append({"role": "system", "content": self.system})
+        turns = self.turns if upto is None else self.turns[:upto]
+        for turn in turns:
+            msgs.extend(turn.input)
+            chosen = turn.chosen_choice()
+            if chosen is not None and not turn.pending and _usable(chosen):
+                msgs.append(chosen.message())
+        return msgs
+
+    def display_title(self) -> str:
+        if self.title:
+            return self.title
+        for turn in self.turns:
+            for m in turn.input:
+                if (
+                    m.get("role") == "user"
+                    and isinstance(m.get("content"), str)
+                    and m["content"].strip()
+                ):
+                    line = m["content"].strip().splitlines()[0]
+                    return line[:60] + ("…" if len(line) > 60 else "")
+        return "New conversation"
+
+    # -- next request -----------------------------------------------------------------
+
+    def build(self, input_messages: list[dict[str, Any]], upto: int | None = None) -> ChatRequest:
+        """The request that sends ``input_messages`` after the history (validated)."""
+        messages = self.history(upto) + input_messages
+        return build_request(
+            model=self.model, messages=messages, params=self.params, tools=self.tools or None
+        )
+
+    def preview(self, draft: str = "") -> dict[str, Any]:
+        """The body the next send would post, without validation (for the live preview)."""
+        messages = self.history()
+        if draft.strip():
+            messages = [*messages, {"role": "user", "content": draft}]
+        body: dict[str, Any] = {"model": self.model, "messages": messages}
+        body.update({k: v for k, v in self.params.items() if k not in ("model", "messages")})
+        if self.tools:
+            body["tools"] = self.tools
+        return body
+
+    def start_turn(self, input_messages: list[dict[str, Any]], request: ChatRequest) -> Turn:
+        turn = Turn(input=input_messages, request=request.body(), seed=request.seed)
+        turn.live = StreamAccumulator()
+        self.turns.append(turn)
+        self.touch()
+        return turn
+
+    def truncate(self, index: int) -> None:
+        """Drop turn ``index`` and everything after it."""
+        del self.turns[index:]
+        self.touch()
+
+    def touch(self) -> None:
+        self.updated = _now()
+
+    # -- storage shape ----------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        last_request = None
+        for turn in reversed(self.turns):
+            if turn.request:
+                last_request = turn.request
+                break
+        return {
+            "id": self.id,
+            "title": self.title,
+            "created": self.created,
+            "updated": self.updated,
+            "profile": self.profile,
+            "model": self.model,
+            "system": self.system,
+            "params": self.params,
+            "tools": self.tools,
+            "request": last_request,
+            "turns": [t.to_dict() for t in self.turns if not t.pending],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Conversation:
+        c = cls()
+        for key in ("id", "title", "created", "updated", "profile", "model", "system"):
+            if d.get(key) is not None:
+                setattr(c, key, d[key])
+        c.params = dict(d.get("params") or {})
+        c.tools = list(d.get("tools") or [])
+        c.turns = [Turn.from_dict(t) for t in d.get("turns") or []]
+        return c
+
+
+def _usable(choice: ChoiceRecord) -> bool:
+    return bool(choice.content or choice.tool_calls or choice.function_call or choice.refusal)

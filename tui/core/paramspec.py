@@ -1,0 +1,295 @@
+"""What each request parameter is, in our words (from the API reference), its allowed range,
+and how text typed for it becomes a value. Shared by the sidebar and its tests."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    name: str
+    kind: str  # float, int, bool, choice, text, stop, logit_bias
+    help: str
+    range: str = ""
+    lo: float | None = None
+    hi: float | None = None
+    step: float = 1.0
+    choices: tuple[str, ...] = ()
+    warning: str = ""
+
+
+SPECS: tuple[ParamSpec, ...] = (
+    ParamSpec(
+        "n",
+        "int",
+        "How many choices to generate for each message; you pay for all of them.",
+        "1–128",
+        1,
+        128,
+        1,
+    ),
+    ParamSpec(
+        "temperature",
+        "float",
+        "Sampling temperature: higher is more random, lower more focused. "
+        "Change this or top_p, not both.",
+        "0–2",
+        0,
+        2,
+        0.1,
+    ),
+    ParamSpec(
+        "top_p",
+        "float",
+        "Nucleus sampling: only tokens in the top p probability mass are "
+        "considered (0.1 = top 10%). Change this or temperature, not both.",
+        "0–1",
+        0,
+        1,
+        0.05,
+    ),
+    ParamSpec(
+        "max_tokens",
+        "int",
+        "The most tokens the reply may have; a reply cut here ends with finish_reason length.",
+        "≥ 1",
+        1,
+        None,
+        16,
+    ),
+    ParamSpec(
+        "presence_penalty",
+        "float",
+        "Positive values penalise tokens that already appeared, nudging the model to new topics.",
+        "-2–2",
+        -2,
+        2,
+        0.1,
+    ),
+    ParamSpec(
+        "frequency_penalty",
+        "float",
+        "Positive values penalise tokens by how often they "
+        "appeared, making verbatim repetition less likely.",
+        "-2–2",
+        -2,
+        2,
+        0.1,
+    ),
+    ParamSpec(
+        "seed",
+        "int",
+        "Best-effort determinism (beta): the same seed and parameters should give "
+        "the same reply; watch system_fingerprint.",
+        "integer",
+        None,
+        None,
+        1,
+    ),
+    ParamSpec(
+        "stop",
+        "stop",
+        "Up to 4 sequences where generation stops; the reply does not include them.",
+        "up to 4 strings",
+    ),
+    ParamSpec(
+        "logit_bias",
+        "logit_bias",
+        "Bias token ids: -100 bans a token, 100 forces it, ±1 nudges. "
+        "Type id:bias pairs, e.g. 50256:-100, 13:5",
+        "token id → -100…100",
+    ),
+    ParamSpec(
+        "response_format",
+        "choice",
+        "JSON mode makes the reply valid JSON; you must also ask for "
+        "JSON in a message, or the model may emit whitespace until max_tokens.",
+        "text / json_object",
+        choices=("text", "json_object"),
+    ),
+    ParamSpec(
+        "stream", "bool", "Stream the reply token by token as server-sent events.", "true / false"
+    ),
+    ParamSpec(
+        "include_usage",
+        "bool",
+        "With streaming, ask for a final chunk with token usage (stream_options.include_usage).",
+        "true / false",
+    ),
+    ParamSpec(
+        "user",
+        "text",
+        "An end-user id for abuse monitoring.",
+        "string",
+        warning="RedPill documents user as NOT SUPPORTED.",
+    ),
+)
+
+SPEC_BY_NAME = {s.name: s for s in SPECS}
+
+
+class ParamValueError(ValueError):
+    pass
+
+
+def _number(spec: ParamSpec, text: str) -> int | float:
+    try:
+        value: int | float = int(text) if spec.kind == "int" else float(text)
+    except ValueError:
+        kind = "an integer" if spec.kind == "int" else "a number"
+        raise ParamValueError(f"{spec.name} must be {kind} ({spec.range})") from None
+    if spec.kind == "float" and float(value).is_integer() and "." not in text:
+        value = int(value)
+    if (spec.lo is not None and value < spec.lo) or (spec.hi is not None and value > spec.hi):
+        raise ParamValueError(f"{spec.name} must be in {spec.range} (got {text})")
+    return value
+
+
+def parse_value(spec: ParamSpec, text: str) -> Any:
+    """Text typed in the sidebar -> a value for the request; '' means not set (None)."""
+    text = text.strip()
+    if text == "":
+        return None
+    if spec.kind in ("int", "float"):
+        return _number(spec, text)
+    if spec.kind == "bool":
+        if text.lower() in ("true", "on", "yes", "1"):
+            return True
+        if text.lower() in ("false", "off", "no", "0"):
+            return False
+        raise ParamValueError(f"{spec.name} must be true or false")
+    if spec.kind == "choice":
+        if text not in spec.choices:
+            raise ParamValueError(f"{spec.name} must be one of {', '.join(spec.choices)}")
+        return text
+    if spec.kind == "logit_bias":
+        return parse_logit_bias(text)
+    return text
+
+
+def parse_logit_bias(text: str) -> dict[str, int]:
+    text = text.strip()
+    if text.startswith("{"):
+        try:
+            raw = json.loads(text)
+        except ValueError as exc:
+            raise ParamValueError(f"logit_bias is not valid JSON: {exc}") from None
+        pairs = list(raw.items()) if isinstance(raw, dict) else []
+    else:
+        pairs = []
+        for item in text.replace(";", ",").split(","):
+            if not item.strip():
+                continue
+            token, sep, bias = item.partition(":")
+            if not sep:
+                raise ParamValueError(f"logit_bias: write token:bias pairs (got {item.strip()!r})")
+            pairs.append((token.strip(), bias.strip()))
+    out: dict[str, int] = {}
+    for token, bias in pairs:
+        if not str(token).isdigit():
+            raise ParamValueError(f"logit_bias: token id {token!r} must be a non-negative integer")
+        try:
+            value = int(bias)
+        except (TypeError, ValueError):
+            raise ParamValueError(
+                f"logit_bias: bias for token {token} must be an integer"
+            ) from None
+        if not -100 <= value <= 100:
+            raise ParamValueError(
+                f"logit_bias: bias for token {token} must be -100…100 (got {value})"
+            )
+        out[str(token)] = value
+    return out
+
+
+def format_value(spec: ParamSpec, value: Any) -> str:
+    if value is None:
+        return ""
+    if spec.kind == "bool":
+        return "true" if value else "false"
+    if spec.kind == "logit_bias" and isinstance(value, dict):
+        return ", ".join(f"{k}:{v}" for k, v in value.items())
+    return str(value)
+
+
+def nudge(spec: ParamSpec, text: str, direction: int) -> str:
+    """Step a number up or down by its step, clamped to its range."""
+    try:
+        current = (
+            float(text)
+            if text.strip()
+            else (spec.lo if spec.lo is not None and spec.lo > 0 else 0.0)
+        )
+    except ValueError:
+        return text
+    value = current + direction * spec.step
+    if spec.lo is not None:
+        value = max(spec.lo, value)
+    if spec.hi is not None:
+        value = min(spec.hi, value)
+    if spec.kind == "int":
+        return str(int(round(value)))
+    return f"{round(value, 4):g}"
+
+
+def params_to_request(values: dict[str, Any]) -> dict[str, Any]:
+    """Sidebar values -> request parameters (response_format and include_usage reshaped)."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if value is None:
+            continue
+        if key == "response_format":
+            out["response_format"] = {"type": value}
+        elif key == "include_usage":
+            out["stream_options"] = {"include_usage": value}
+        elif key == "stop":
+            if value:
+                out["stop"] = value
+        else:
+            out[key] = value
+    if "stream_options" in out and not out.get("stream"):
+        del out["stream_options"]
+    return out
+
+
+def request_to_params(params: dict[str, Any]) -> dict[str, Any]:
+    """Request parameters -> sidebar values (inverse of :func:`params_to_request`)."""
+    out = dict(params)
+    rf = out.pop("response_format", None)
+    if isinstance(rf, dict) and rf.get("type"):
+        out["response_format"] = rf["type"]
+    so = out.pop("stream_options", None)
+    if isinstance(so, dict) and "include_usage" in so:
+        out["include_usage"] = so["include_usage"]
+    if isinstance(out.get("stop"), str):
+        out["stop"] = [out["stop"]]
+    return out
+
+
+def hints(params: dict[str, Any], messages: list[dict[str, Any]]) -> list[str]:
+    """Advice like the API reference's own, for the sidebar and before sending."""
+    out = []
+    if params.get("temperature") is not None and params.get("top_p") is not None:
+        out.append("Both temperature and top_p are set: the API recommends changing one, not both.")
+    rf = params.get("response_format")
+    if isinstance(rf, dict) and rf.get("type") == "json_object" and not mentions_json(messages):
+        out.append(
+            "JSON mode is on but no message mentions JSON: the model may emit whitespace until "
+            "max_tokens. Ask for JSON in the system prompt or your message."
+        )
+    if params.get("user") is not None:
+        out.append("RedPill does not support the user parameter.")
+    return out
+
+
+def mentions_json(messages: list[dict[str, Any]]) -> bool:
+    for m in messages:
+        content = m.get("content")
+        if isinstance(content, list):
+            content = " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+        if isinstance(content, str) and "json" in content.lower():
+            return True
+    return False
