@@ -4,15 +4,17 @@ and palette commands."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from ..config import Config, Endpoint, make_client
+from ..config import Config, Endpoint, data_dir, make_client
 from ..core.conversation import Conversation
 from ..core.paramspec import params_to_request, request_to_params
+from ..core.store import Store, StoreError, load_file, save_file
 from .chat_screen import ChatScreen
 from .screens.help import HelpScreen
 
@@ -50,6 +52,9 @@ class RedPillApp(App):
         self._open_file = open_file
         self._conversation = conversation
         self.animation_level = "none"
+        self._store: Store | None = None
+        self._saved_path: Path | None = None
+        self._save_failed = False
 
     @property
     def client(self) -> Any:
@@ -67,13 +72,45 @@ class RedPillApp(App):
         conv.params = params_to_request(request_to_params(params))
         return conv
 
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store(data_dir())
+        return self._store
+
     def on_mount(self) -> None:
         if self.config.keys:
             self.set_keymap(self.config.keys)
         for issue in self.config.issues:
             self.notify(str(issue), title="Config", severity="warning", timeout=10)
-        conversation = self._conversation or self.new_conversation()
+        conversation = self._conversation
+        if conversation is None and self._open_file:
+            try:
+                conversation = load_file(Path(self._open_file).expanduser())
+                self._saved_path = Path(self._open_file).expanduser()
+            except StoreError as exc:
+                self.notify(str(exc), title="Could not open the file", severity="error", timeout=15)
+        conversation = conversation or self.new_conversation()
         self.push_screen(ChatScreen(conversation, self.client, self.endpoint))
+
+    def save_conversation(self, conversation: Conversation) -> None:
+        """Autosave (after each turn and every few seconds during a stream)."""
+        if not self.config.autosave or not conversation.turns:
+            return
+        try:
+            if self._saved_path is not None:
+                save_file(conversation, self._saved_path)
+            else:
+                self.store.save(conversation)
+        except (OSError, StoreError) as exc:
+            if not self._save_failed:
+                self.notify(f"Could not save the conversation: {exc}", severity="error", timeout=10)
+            self._save_failed = True
+        else:
+            self._save_failed = False
+
+    def on_chat_screen_turn_finished(self, event: ChatScreen.TurnFinished) -> None:
+        self.save_conversation(self.chat.conversation)
 
     async def on_unmount(self) -> None:
         if self._client is not None:

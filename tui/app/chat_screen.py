@@ -31,6 +31,7 @@ from .widgets.sidebar import ParamSidebar
 from .widgets.turn import MessageView, TurnView
 
 FRAME = 1 / 30
+SAVE_EVERY = 3.0
 
 
 class ChatScreen(Screen):
@@ -76,6 +77,7 @@ class ChatScreen(Screen):
         self.active_view: TurnView | None = None
         self.editing: Turn | None = None
         self._frame_timer: Timer | None = None
+        self._save_timer: Timer | None = None
         self._confirmed_json = False
         self._models_cache: list[Any] | None = None
 
@@ -252,6 +254,7 @@ class ChatScreen(Screen):
             self.query_one(Composer).clear()
         self._refresh_preview()
         self._frame_timer = self.set_interval(FRAME, self._on_frame)
+        self._save_timer = self.set_interval(SAVE_EVERY, self._save_partial)
         self.run_worker(self._run(turn, request), group="request", exclusive=True, name="request")
 
     async def _run(self, turn: Turn, request: Any) -> None:
@@ -268,6 +271,11 @@ class ChatScreen(Screen):
         finally:
             await self._finish(turn)
 
+    def _save_partial(self) -> None:
+        save = getattr(self.app, "save_conversation", None)
+        if save is not None:
+            save(self.conversation)
+
     async def _on_frame(self) -> None:
         turn, view = self.active_turn, self.active_view
         if turn is None or view is None or turn.live is None:
@@ -277,9 +285,10 @@ class ChatScreen(Screen):
             await view.refresh_live(dirty)
 
     async def _finish(self, turn: Turn) -> None:
-        if self._frame_timer is not None:
-            self._frame_timer.stop()
-            self._frame_timer = None
+        for timer in (self._frame_timer, self._save_timer):
+            if timer is not None:
+                timer.stop()
+        self._frame_timer = self._save_timer = None
         acc = turn.live
         view = self.active_view
         if acc is not None:

@@ -112,11 +112,16 @@ class Turn:
         self.live = None
 
     def to_dict(self) -> dict[str, Any]:
+        choices = self.choices
+        if self.live is not None:
+            # Mid-stream: save what has arrived so far.
+            choices = [ChoiceRecord.from_dict(c.to_dict()) for c in self.live.ordered()]
         return {
             "id": self.id,
             "input": self.input,
             "request": self.request,
-            "choices": [c.to_dict() for c in self.choices],
+            "partial": self.live is not None,
+            "choices": [c.to_dict() for c in choices],
             "chosen": self.chosen,
             "completion_id": self.completion_id,
             "model": self.model,
@@ -250,7 +255,7 @@ class Conversation:
             "params": self.params,
             "tools": self.tools,
             "request": last_request,
-            "turns": [t.to_dict() for t in self.turns if not t.pending],
+            "turns": [t.to_dict() for t in self.turns],
         }
 
     @classmethod

@@ -36,6 +36,7 @@ class Composer(TextArea):
             placeholder="Message… (enter sends · ctrl+j newline · F1 help)",
             **kwargs,
         )
+        self.cursor_blink = False  # no constant redraws over SSH
 
     async def _on_key(self, event: events.Key) -> None:
         if event.key == "enter":

@@ -52,7 +52,8 @@ class ParamField(Vertical):
     ParamField .status { color: $text-muted; width: auto; }
     ParamField.set .status { color: $success; }
     ParamField.invalid .status { color: $error; }
-    ParamField .help { color: $text-muted; }
+    ParamField .help { color: $text-muted; height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    ParamField:focus-within .help { height: auto; text-wrap: wrap; }
     ParamField .warn { color: $warning; }
     ParamField .error { color: $error; }
     ParamField Input, ParamField Select { width: 100%; }
@@ -127,6 +128,8 @@ class ParamField(Vertical):
         yield Static("", classes="error", markup=False)
 
     def on_mount(self) -> None:
+        for editor in self.query("Input, TextArea"):
+            editor.cursor_blink = False  # no constant redraws over SSH
         self._show()
 
     def _show(self) -> None:
@@ -195,7 +198,8 @@ class ParamSidebar(VerticalScroll):
     ParamSidebar #model-row { height: auto; }
     ParamSidebar #model-row Input { width: 1fr; }
     ParamSidebar #model-row Button { width: auto; min-width: 8; }
-    ParamSidebar #system { height: 5; margin: 0 0 1 0; }
+    ParamSidebar #system { height: 4; margin: 0 0 1 0; }
+    ParamSidebar .help { color: $text-muted; }
     ParamSidebar #hints { color: $warning; margin: 0 0 1 0; }
     ParamSidebar .label { text-style: bold; }
     ParamSidebar .unsupported .name { text-style: bold strike; }
@@ -233,6 +237,8 @@ class ParamSidebar(VerticalScroll):
 
     def on_mount(self) -> None:
         self.query_one("#hints", Static).display = False
+        self.query_one("#model", Input).cursor_blink = False
+        self.query_one("#system", TextArea).cursor_blink = False
 
     @property
     def model(self) -> str:
