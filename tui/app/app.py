@@ -27,7 +27,7 @@ class RedPillApp(App):
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
         Binding("f1", "help", "Help", id="help"),
-        Binding("ctrl+c", "copy_reply", "Copy reply", id="copy_reply", show=False),
+        Binding("f9", "copy_reply", "Copy reply", id="copy_reply", show=False),
     ]
 
     def __init__(

@@ -28,6 +28,7 @@ from .widgets.composer import Composer
 from .widgets.conversation import ConversationView
 from .widgets.preview import RequestPreview
 from .widgets.sidebar import ParamSidebar
+from .widgets.tool_calls import ToolCallsPanel
 from .widgets.turn import MessageView, TurnView
 
 FRAME = 1 / 30
@@ -62,8 +63,12 @@ class ChatScreen(Screen):
         Binding("f3", "toggle_columns", "Columns", id="toggle_columns"),
         Binding("f4", "pick_model", "Model", id="pick_model"),
         Binding("ctrl+n", "next_choice", "Next choice", id="next_choice"),
-        Binding("ctrl+y", "use_choice", "Use choice", id="use_choice"),
-        Binding("ctrl+e", "edit_last", "Edit last", id="edit_last", show=False),
+        Binding("ctrl+o", "use_choice", "Use choice", id="use_choice"),
+        Binding("f8", "tools", "Tools", id="tools"),
+        Binding(
+            "ctrl+s", "send_tool_results", "Send tool results", id="send_tool_results", show=False
+        ),
+        Binding("ctrl+r", "edit_last", "Edit last", id="edit_last", show=False),
         Binding("ctrl+l", "focus_composer", "Composer", id="focus_composer", show=False),
         Binding("ctrl+up", "focus_messages", "Messages", id="focus_messages", show=False),
     ]
@@ -104,6 +109,8 @@ class ChatScreen(Screen):
         if self.app.size.width < 100:
             self.add_class("no-sidebar")
         await self.query_one(ConversationView).load(self.conversation)
+        await self.query_one(ConversationView).show_tool_calls(self.conversation)
+        self.query_one(ParamSidebar).show_tools(self.conversation.toolset)
         self.query_one(Composer).focus()
         self._refresh_preview()
         if not self.conversation.model:
@@ -297,6 +304,9 @@ class ChatScreen(Screen):
         self.active_view = None
         if view is not None and view.is_attached:
             await view.show_final()
+        panel = await self.query_one(ConversationView).show_tool_calls(self.conversation)
+        if panel is not None:
+            panel.focus_first()
         self._refresh_preview()
         preview = self.query_one(RequestPreview)
         preview.show_exchange(self.client.last_exchange)
@@ -361,12 +371,13 @@ class ChatScreen(Screen):
         if view is not None:
             view.cycle(1)
 
-    def action_use_choice(self) -> None:
+    async def action_use_choice(self) -> None:
         view = self._target_turn_view()
         if view is None or view.turn.pending:
             return
         index = view.choose_active()
         self._refresh_preview()
+        await self.query_one(ConversationView).show_tool_calls(self.conversation)
         self.notify(f"Choice {index + 1} continues the conversation.", timeout=2)
 
     @on(TurnView.ChoiceSelected)
@@ -383,6 +394,49 @@ class ChatScreen(Screen):
     @on(ParamSidebar.PickModel)
     def _pick_model(self) -> None:
         self.action_pick_model()
+
+    def action_tools(self) -> None:
+        from .screens.tool_editor import ToolEditorScreen
+
+        def closed(_: object = None) -> None:
+            self._tools_changed()
+
+        self.app.push_screen(ToolEditorScreen(self.conversation.toolset), closed)
+
+    def on_tool_editor_screen_changed(self) -> None:
+        self._tools_changed()
+
+    def _tools_changed(self) -> None:
+        self.query_one(ParamSidebar).show_tools(self.conversation.toolset)
+        self._refresh_preview()
+
+    @on(ParamSidebar.ToolModeChanged)
+    def _tool_mode(self, event: ParamSidebar.ToolModeChanged) -> None:
+        self.conversation.toolset.choice = event.choice
+        self.conversation.toolset.legacy = event.legacy
+        self._refresh_preview()
+
+    @on(ParamSidebar.EditTools)
+    def _edit_tools(self) -> None:
+        self.action_tools()
+
+    async def action_send_tool_results(self) -> None:
+        from .widgets.tool_calls import ToolCallsPanel, result_messages
+
+        if self.active_turn is not None or not self.conversation.turns:
+            return
+        turn = self.conversation.turns[-1]
+        messages = result_messages(turn)
+        if not messages:
+            self.notify("The last reply made no tool calls to answer.", severity="warning")
+            return
+        if await self._send(messages, upto=None, clear_composer=False):
+            await self.query_one(ConversationView).remove_children(ToolCallsPanel)
+
+    @on(ToolCallsPanel.SendResults)
+    async def _send_results(self, event: ToolCallsPanel.SendResults) -> None:
+        event.stop()
+        await self.action_send_tool_results()
 
     def action_focus_composer(self) -> None:
         self.query_one(Composer).focus()
@@ -444,5 +498,7 @@ class ChatScreen(Screen):
             conversation.model, conversation.system, request_to_params(conversation.params)
         )
         await self.query_one(ConversationView).load(conversation)
+        await self.query_one(ConversationView).show_tool_calls(conversation)
+        self.query_one(ParamSidebar).show_tools(conversation.toolset)
         self._update_topbar()
         self._refresh_preview()

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..api.accumulate import StreamAccumulator
-from ..api.schema import ChatRequest
+from ..api.schema import ChatRequest, InvalidParameter
 from .params import build_request
+from .tools import ToolSettings
 
 
 def _now() -> float:
@@ -84,6 +85,9 @@ class Turn:
     cancelled: bool = False
     started_at: float = field(default_factory=_now)
     verification: dict[str, Any] | None = None
+    # What the user typed as the result of each tool call (call id -> text), kept
+    # until sent, so a partial answer survives leaving and coming back.
+    tool_results: dict[str, str] = field(default_factory=dict)
     # Live state while a request runs; never saved.
     live: StreamAccumulator | None = field(default=None, repr=False, compare=False)
 
@@ -133,6 +137,7 @@ class Turn:
             "cancelled": self.cancelled,
             "started_at": self.started_at,
             "verification": self.verification,
+            "tool_results": self.tool_results,
         }
 
     @classmethod
@@ -152,6 +157,7 @@ class Turn:
             "cancelled",
             "started_at",
             "verification",
+            "tool_results",
         ):
             if key in d and d[key] is not None:
                 setattr(t, key, d[key])
@@ -169,7 +175,7 @@ class Conversation:
     model: str = ""
     system: str = ""
     params: dict[str, Any] = field(default_factory=dict)
-    tools: list[dict[str, Any]] = field(default_factory=list)
+    toolset: ToolSettings = field(default_factory=ToolSettings)
     turns: list[Turn] = field(default_factory=list)
 
     # -- history ----------------------------------------------------------------------
@@ -206,9 +212,11 @@ class Conversation:
     def build(self, input_messages: list[dict[str, Any]], upto: int | None = None) -> ChatRequest:
         """The request that sends ``input_messages`` after the history (validated)."""
         messages = self.history(upto) + input_messages
-        return build_request(
-            model=self.model, messages=messages, params=self.params, tools=self.tools or None
-        )
+        problems = self.toolset.problems()
+        if problems:
+            raise InvalidParameter("tools", problems[0])
+        params = {**self.params, **self.toolset.request_params()}
+        return build_request(model=self.model, messages=messages, params=params)
 
     def preview(self, draft: str = "") -> dict[str, Any]:
         """The body the next send would post, without validation (for the live preview)."""
@@ -217,8 +225,7 @@ class Conversation:
             messages = [*messages, {"role": "user", "content": draft}]
         body: dict[str, Any] = {"model": self.model, "messages": messages}
         body.update({k: v for k, v in self.params.items() if k not in ("model", "messages")})
-        if self.tools:
-            body["tools"] = self.tools
+        body.update(self.toolset.request_params())
         return body
 
     def start_turn(self, input_messages: list[dict[str, Any]], request: ChatRequest) -> Turn:
@@ -253,7 +260,7 @@ class Conversation:
             "model": self.model,
             "system": self.system,
             "params": self.params,
-            "tools": self.tools,
+            "tools": self.toolset.to_dict(),
             "request": last_request,
             "turns": [t.to_dict() for t in self.turns],
         }
@@ -265,7 +272,7 @@ class Conversation:
             if d.get(key) is not None:
                 setattr(c, key, d[key])
         c.params = dict(d.get("params") or {})
-        c.tools = list(d.get("tools") or [])
+        c.toolset = ToolSettings.from_dict(d.get("tools"))
         c.turns = [Turn.from_dict(t) for t in d.get("turns") or []]
         return c
 

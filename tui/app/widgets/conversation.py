@@ -7,6 +7,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from ...core.conversation import Conversation, Turn
+from .tool_calls import ToolCallsPanel, calls_of
 from .turn import TurnView
 
 
@@ -61,6 +62,18 @@ class ConversationView(VerticalScroll, can_focus=True):
             if found:
                 await view.remove()
         self.query_one("#empty").display = not self.turn_views()
+
+    async def show_tool_calls(self, conversation: Conversation) -> ToolCallsPanel | None:
+        """Offer to answer the last turn's tool calls (if its chosen choice made any)."""
+        await self.remove_children(ToolCallsPanel)
+        if not conversation.turns:
+            return None
+        turn = conversation.turns[-1]
+        if turn.pending or not calls_of(turn):
+            return None
+        panel = ToolCallsPanel(turn, conversation.toolset)
+        await self.mount(panel)
+        return panel
 
     async def set_columns(self, columns: bool) -> None:
         self.columns = columns

@@ -198,6 +198,9 @@ class ParamSidebar(VerticalScroll):
     ParamSidebar #model-row { height: auto; }
     ParamSidebar #model-row Input { width: 1fr; }
     ParamSidebar #model-row Button { width: auto; min-width: 8; }
+    ParamSidebar #tools-row { height: auto; }
+    ParamSidebar #tools-summary { width: 1fr; }
+    ParamSidebar Select { width: 100%; }
     ParamSidebar #system { height: 4; margin: 0 0 1 0; }
     ParamSidebar .help { color: $text-muted; }
     ParamSidebar #hints { color: $warning; margin: 0 0 1 0; }
@@ -210,6 +213,15 @@ class ParamSidebar(VerticalScroll):
 
     class PickModel(Message):
         pass
+
+    class EditTools(Message):
+        pass
+
+    class ToolModeChanged(Message):
+        def __init__(self, choice: str, legacy: bool) -> None:
+            super().__init__()
+            self.choice = choice
+            self.legacy = legacy
 
     def __init__(self, model: str, system: str, values: dict[str, Any], **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -234,6 +246,36 @@ class ParamSidebar(VerticalScroll):
         )
         for spec in SPECS:
             yield ParamField(spec, self._initial.get(spec.name))
+        yield Label("tools", classes="label")
+        with Horizontal(id="tools-row"):
+            yield Static("no tools", id="tools-summary", markup=False)
+            yield Button("edit", id="edit-tools", compact=True)
+        yield Static(Content("Functions the model may call (F8 edits them)."), classes="help")
+        yield Label("tool_choice", classes="label")
+        yield Select([], prompt="server default", allow_blank=True, id="tool-choice", compact=True)
+        yield Static(
+            Content(
+                "none: never call · auto: model decides · required: must call · or one named tool."
+            ),
+            classes="help",
+        )
+        yield Label("send tools as", classes="label")
+        yield Select(
+            [
+                ("tools / tool_choice", "tools"),
+                ("functions / function_call (deprecated)", "functions"),
+            ],
+            value="tools",
+            allow_blank=False,
+            id="tool-mode",
+            compact=True,
+        )
+        yield Static(
+            Content(
+                "functions and function_call are the deprecated form of tools; use them only for old servers."
+            ),
+            classes="help",
+        )
 
     def on_mount(self) -> None:
         self.query_one("#hints", Static).display = False
@@ -286,6 +328,40 @@ class ParamSidebar(VerticalScroll):
     def _changed(self, event: Message) -> None:
         event.stop()
         self.post_message(self.Changed())
+
+    def show_tools(self, toolset: Any) -> None:
+        enabled = toolset.enabled()
+        total = len(toolset.specs)
+        summary = f"{len(enabled)} of {total} enabled" if total else "no tools"
+        bad = len(toolset.problems())
+        if bad:
+            summary += f" · {bad} problem(s)"
+        self.query_one("#tools-summary", Static).update(summary)
+        names = [s.name for s in enabled if s.name]
+        options = [("none", "none"), ("auto", "auto"), ("required", "required")]
+        options += [(f"function: {n}", n) for n in names]
+        select = self.query_one("#tool-choice", Select)
+        with self.prevent(Select.Changed):
+            select.set_options(options)
+            if toolset.choice and toolset.choice in {v for _, v in options}:
+                select.value = toolset.choice
+            mode = self.query_one("#tool-mode", Select)
+            mode.value = "functions" if toolset.legacy else "tools"
+
+    @on(Select.Changed, "#tool-choice")
+    @on(Select.Changed, "#tool-mode")
+    def _tool_mode(self, event: Select.Changed) -> None:
+        event.stop()
+        choice = self.query_one("#tool-choice", Select).value
+        mode = self.query_one("#tool-mode", Select).value
+        self.post_message(
+            self.ToolModeChanged("" if choice is Select.NULL else str(choice), mode == "functions")
+        )
+
+    @on(Button.Pressed, "#edit-tools")
+    def _edit_tools(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.post_message(self.EditTools())
 
     @on(Button.Pressed, "#pick-model")
     def _pick(self, event: Button.Pressed) -> None:

@@ -1,0 +1,243 @@
+"""Tool definitions as the user edits them, their validation, import/export, and the
+checking of a model's tool-call arguments against a tool's schema."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+NAME_RE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+DEFAULT_PARAMETERS = '{\n  "type": "object",\n  "properties": {},\n  "required": []\n}'
+
+
+@dataclass
+class ToolSpec:
+    """One tool as edited: the schema is kept as text so nothing typed is ever lost."""
+
+    name: str = ""
+    description: str = ""
+    parameters: str = DEFAULT_PARAMETERS
+    strict: bool = False
+    enabled: bool = True
+    canned_result: str = ""
+
+    def problems(self, others: list[ToolSpec] | None = None) -> list[str]:
+        out = []
+        if not NAME_RE.match(self.name):
+            out.append("name: 1–64 characters of a-z, A-Z, 0-9, _ or -")
+        elif others and any(o is not self and o.name == self.name for o in others):
+            out.append(f"name: another tool is also called {self.name!r}")
+        schema, error = self.parsed_parameters()
+        if error:
+            out.append(f"parameters: {error}")
+        elif schema is not None:
+            out.extend(f"parameters: {p}" for p in schema_problems(schema))
+        return out
+
+    def parsed_parameters(self) -> tuple[dict[str, Any] | None, str | None]:
+        text = self.parameters.strip()
+        if not text:
+            return None, None
+        try:
+            value = json.loads(text)
+        except ValueError as exc:
+            return None, f"not valid JSON: {exc}"
+        if not isinstance(value, dict):
+            return None, "must be a JSON object (a JSON Schema of type object)"
+        return value, None
+
+    def to_tool(self) -> dict[str, Any]:
+        fn: dict[str, Any] = {"name": self.name}
+        if self.description:
+            fn["description"] = self.description
+        schema, _ = self.parsed_parameters()
+        if schema is not None:
+            fn["parameters"] = schema
+        if self.strict:
+            fn["strict"] = True
+        return {"type": "function", "function": fn}
+
+    def to_function(self) -> dict[str, Any]:
+        fn = self.to_tool()["function"]
+        fn.pop("strict", None)
+        return fn
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "description": self.description,
+            "parameters": self.parameters,
+            "strict": self.strict,
+            "enabled": self.enabled,
+            "canned_result": self.canned_result,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ToolSpec:
+        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
+
+    @classmethod
+    def from_tool(cls, tool: Any) -> ToolSpec:
+        """From an API tool (``{"type": "function", "function": {...}}``) or a bare function."""
+        if not isinstance(tool, dict):
+            raise ValueError("each tool must be a JSON object")
+        fn = tool.get("function") if tool.get("type") == "function" or "function" in tool else tool
+        if not isinstance(fn, dict):
+            raise ValueError("a tool's function must be a JSON object")
+        name = fn.get("name")
+        if not isinstance(name, str):
+            raise ValueError("a tool has no name")
+        params = fn.get("parameters")
+        return cls(
+            name=name,
+            description=fn.get("description") or "",
+            parameters=json.dumps(params, indent=2) if params is not None else "",
+            strict=bool(fn.get("strict")),
+        )
+
+
+def schema_problems(schema: dict[str, Any]) -> list[str]:
+    """Is ``schema`` a valid JSON Schema of an object?"""
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+
+    out = []
+    if "type" in schema and schema["type"] != "object":
+        out.append(f'the top level must have "type": "object" (got {json.dumps(schema["type"])})')
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        where = "/".join(str(p) for p in exc.path)
+        out.append(f"not a valid JSON Schema{f' at {where}' if where else ''}: {exc.message}")
+    return out
+
+
+def check_arguments(arguments: str, spec: ToolSpec | None) -> tuple[Any, list[str]]:
+    """Parse a call's arguments and validate them against the tool's schema.
+
+    Returns (parsed or None, problems). Problems say what is wrong in words."""
+    problems = ["the model called a tool that is not defined"] if spec is None else []
+    try:
+        value = json.loads(arguments) if arguments.strip() else {}
+    except ValueError as exc:
+        return None, [*problems, f"arguments are not valid JSON: {exc}"]
+    if spec is None:
+        return value, problems
+    schema, error = spec.parsed_parameters()
+    if schema is None or error:
+        return value, problems
+    from jsonschema import Draft202012Validator
+
+    try:
+        validator = Draft202012Validator(schema)
+        for err in sorted(validator.iter_errors(value), key=lambda e: list(e.path)):
+            where = "/".join(str(p) for p in err.path) or "(top level)"
+            problems.append(f"does not match the schema at {where}: {err.message}")
+    except Exception as exc:  # a schema the validator cannot use
+        problems.append(f"could not validate: {exc}")
+    return value, problems
+
+
+def parse_tool_file(text: str, source: str = "file") -> list[ToolSpec]:
+    """A tools file: the API's ``tools`` array (or ``{"tools": [...]}``, or functions)."""
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ValueError(f"{source} is not valid JSON: {exc}") from None
+    if isinstance(data, dict) and isinstance(data.get("tools"), list):
+        data = data["tools"]
+    elif isinstance(data, dict) and isinstance(data.get("functions"), list):
+        data = data["functions"]
+    if not isinstance(data, list):
+        raise ValueError(f"{source} must hold a JSON array of tool definitions")
+    out = []
+    for i, item in enumerate(data):
+        try:
+            out.append(ToolSpec.from_tool(item))
+        except ValueError as exc:
+            raise ValueError(f"{source}: tool {i + 1}: {exc}") from None
+    return out
+
+
+def export_tools(specs: list[ToolSpec]) -> str:
+    return json.dumps([s.to_tool() for s in specs], indent=2, ensure_ascii=False) + "\n"
+
+
+def examples() -> dict[str, list[ToolSpec]]:
+    """Starter tool sets shipped with the app."""
+    out: dict[str, list[ToolSpec]] = {}
+    folder = resources.files("tui") / "data" / "tools"
+    for item in sorted(folder.iterdir(), key=lambda p: p.name):
+        if item.name.endswith(".json"):
+            out[item.name.removesuffix(".json")] = parse_tool_file(
+                item.read_text("utf-8"), item.name
+            )
+    return out
+
+
+@dataclass
+class ToolSettings:
+    """The tools of a conversation and how they are sent."""
+
+    specs: list[ToolSpec] = field(default_factory=list)
+    choice: str = ""  # "", none, auto, required, or a tool name
+    legacy: bool = False  # send as functions / function_call (deprecated)
+
+    def enabled(self) -> list[ToolSpec]:
+        return [s for s in self.specs if s.enabled]
+
+    def problems(self) -> list[str]:
+        out = []
+        for spec in self.enabled():
+            for p in spec.problems(self.specs):
+                out.append(f"tool {spec.name or '(unnamed)'}: {p}")
+        if self.choice not in ("", "none", "auto", "required") and self.choice not in {
+            s.name for s in self.enabled()
+        }:
+            out.append(f"tool_choice names {self.choice!r}, which is not an enabled tool")
+        return out
+
+    def request_params(self) -> dict[str, Any]:
+        specs = self.enabled()
+        if not specs:
+            return {}
+        if self.legacy:
+            params: dict[str, Any] = {"functions": [s.to_function() for s in specs]}
+            if self.choice in ("none", "auto"):
+                params["function_call"] = self.choice
+            elif self.choice and self.choice != "required":
+                params["function_call"] = {"name": self.choice}
+            return params
+        params = {"tools": [s.to_tool() for s in specs]}
+        if self.choice in ("none", "auto", "required"):
+            params["tool_choice"] = self.choice
+        elif self.choice:
+            params["tool_choice"] = {"type": "function", "function": {"name": self.choice}}
+        return params
+
+    def spec(self, name: str | None) -> ToolSpec | None:
+        return next((s for s in self.specs if s.name == name), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "specs": [s.to_dict() for s in self.specs],
+            "choice": self.choice,
+            "legacy": self.legacy,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Any) -> ToolSettings:
+        if not isinstance(d, dict):
+            return cls()
+        return cls(
+            specs=[ToolSpec.from_dict(s) for s in d.get("specs") or [] if isinstance(s, dict)],
+            choice=str(d.get("choice") or ""),
+            legacy=bool(d.get("legacy")),
+        )
+
+    def copy(self) -> ToolSettings:
+        return copy.deepcopy(self)
