@@ -3,6 +3,7 @@ and palette commands."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,9 @@ class RedPillApp(App):
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
         Binding("f1", "help", "Help", id="help"),
         Binding("f9", "copy_reply", "Copy reply", id="copy_reply", show=False),
+        Binding("f5", "conversations", "Chats", id="conversations"),
+        Binding("ctrl+t", "new_conversation", "New chat", id="new_conversation", show=False),
+        Binding("f10", "export", "Export", id="export", show=False),
     ]
 
     def __init__(
@@ -78,7 +82,52 @@ class RedPillApp(App):
             self._store = Store(data_dir())
         return self._store
 
+    def _setup_themes(self) -> None:
+        from ..config import config_dir
+        from .themes import DEFAULT_THEME, load_themes, shipped_dir
+
+        loaded = load_themes(shipped_dir(), config_dir() / "themes")
+        for theme in loaded.themes:
+            self.register_theme(theme)
+        for problem in loaded.problems:
+            self.notify(problem, title="Theme", severity="warning", timeout=10)
+        wanted = [self._theme_name, self.config.theme, self._remembered("theme"), DEFAULT_THEME]
+        for name in wanted:
+            if name and name in self.available_themes:
+                self.theme = name
+                break
+            if name and name == self._theme_name:
+                self.notify(f"No theme named {name!r}; using the default.", severity="warning")
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
+
+    def _state_path(self) -> Path:
+        return data_dir() / "state.json"
+
+    def _remembered(self, key: str) -> Any:
+        import json
+
+        try:
+            return json.loads(self._state_path().read_text(encoding="utf-8")).get(key)
+        except (OSError, ValueError, AttributeError):
+            return None
+
+    def _remember_theme(self, theme: Any) -> None:
+        import json
+
+        from ..core.store import atomic_write
+
+        try:
+            state = json.loads(self._state_path().read_text(encoding="utf-8"))
+            if not isinstance(state, dict):
+                state = {}
+        except (OSError, ValueError):
+            state = {}
+        state["theme"] = theme.name
+        with contextlib.suppress(OSError):
+            atomic_write(self._state_path(), json.dumps(state).encode())
+
     def on_mount(self) -> None:
+        self._setup_themes()
         if self.config.keys:
             self.set_keymap(self.config.keys)
         for issue in self.config.issues:
@@ -165,6 +214,37 @@ class RedPillApp(App):
             "Copied the last reply (OSC 52: your terminal must allow clipboard access).", timeout=3
         )
 
+    async def action_new_conversation(self) -> None:
+        chat = self.chat
+        self.save_conversation(chat.conversation)
+        self._saved_path = None
+        await chat.load_conversation(self.new_conversation())
+        self.notify("New conversation.", timeout=2)
+
+    def action_conversations(self) -> None:
+        from .screens.conversations import ConversationsScreen
+
+        chat = self.chat
+        self.save_conversation(chat.conversation)
+
+        async def chosen(conv: Conversation | None) -> None:
+            if conv is None:
+                return
+            if not conv.turns and not conv.model:
+                conv = self.new_conversation()
+            self._saved_path = None
+            await chat.load_conversation(conv)
+
+        self.push_screen(ConversationsScreen(self.store), chosen)
+
+    def action_export(self) -> None:
+        from .screens.export import ExportScreen
+
+        chat = self.chat
+        self.push_screen(
+            ExportScreen(chat.conversation, chat.current_request_body(), self.endpoint)
+        )
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         if not isinstance(screen, ChatScreen):
@@ -206,3 +286,15 @@ class RedPillApp(App):
             screen.action_edit_last,
         )
         yield SystemCommand("Copy last reply", "To the clipboard (OSC 52)", self.action_copy_reply)
+        yield SystemCommand(
+            "Conversations", "Open, search, rename, duplicate, delete", self.action_conversations
+        )
+        yield SystemCommand(
+            "New conversation",
+            "Start afresh (the current one is saved)",
+            self.action_new_conversation,
+        )
+        yield SystemCommand(
+            "Export", "Markdown, request JSON, curl, httpx snippet", self.action_export
+        )
+        yield SystemCommand("Tools", "Edit the tool definitions", screen.action_tools)

@@ -486,6 +486,10 @@ class ChatScreen(Screen):
 
     # -- for the app and tests --------------------------------------------------------
 
+    def current_request_body(self) -> dict[str, Any]:
+        """The next request as it would be sent now (with the composer's draft)."""
+        return self.conversation.preview(self.query_one(Composer).text)
+
     def last_reply_text(self) -> str:
         view = self.query_one(ConversationView).last_turn_view()
         return view.content_of() if view else ""

@@ -1,0 +1,150 @@
+"""The list of saved conversations: open, search, rename, duplicate, delete, new."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from datetime import datetime
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Footer, Input, Static
+
+from ...core.conversation import Conversation
+from ...core.sanitize import neutralize
+from ...core.store import Entry, Store, StoreError, load_file
+
+
+class ConversationsScreen(ModalScreen[Conversation | None]):
+    DEFAULT_CSS = """
+    ConversationsScreen { align: center middle; }
+    ConversationsScreen > Vertical { width: 95%; height: 90%; border: thick $primary; background: $surface; padding: 0 1; }
+    ConversationsScreen DataTable { height: 1fr; }
+    ConversationsScreen #problems { color: $warning; }
+    """
+    BINDINGS = [
+        Binding("escape", "close", "Close", id="list_close"),
+        Binding("enter", "open", "Open", id="list_open", show=True),
+        Binding("ctrl+t", "new", "New", id="list_new"),
+        Binding("f2", "rename", "Rename", id="list_rename"),
+        Binding("f3", "duplicate", "Duplicate", id="list_duplicate"),
+        Binding("delete,f4", "delete", "Delete", id="list_delete"),
+        Binding("down", "focus_table", show=False),
+    ]
+
+    def __init__(self, store: Store) -> None:
+        super().__init__()
+        self.store = store
+        self.entries: list[Entry] = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static("Conversations (type to search · enter opens)")
+            yield Input(placeholder="search titles and text", id="search")
+            yield Static("", id="problems", markup=False)
+            yield DataTable(cursor_type="row", zebra_stripes=True, id="list")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("Title", "Turns", "Model", "Updated")
+        self.refill()
+        self.query_one("#search", Input).focus()
+
+    def refill(self) -> None:
+        query = self.query_one("#search", Input).value
+        self.entries = self.store.search(query)
+        table = self.query_one(DataTable)
+        table.clear()
+        for e in self.entries:
+            when = datetime.fromtimestamp(e.updated).strftime("%Y-%m-%d %H:%M")
+            table.add_row(
+                neutralize(e.title), str(e.turns), neutralize(e.model or ""), when, key=e.id
+            )
+        problems = self.query_one("#problems", Static)
+        problems.update("\n".join(neutralize(p) for p in self.store.problems))
+        problems.display = bool(self.store.problems)
+
+    @on(Input.Changed, "#search")
+    def _search(self) -> None:
+        self.refill()
+
+    @on(Input.Submitted, "#search")
+    def _submit(self) -> None:
+        self.action_open()
+
+    @on(DataTable.RowSelected)
+    def _selected(self) -> None:
+        self.action_open()
+
+    def _current(self) -> Entry | None:
+        table = self.query_one(DataTable)
+        if not self.entries or table.cursor_row is None or table.cursor_row >= len(self.entries):
+            return None
+        return self.entries[table.cursor_row]
+
+    def action_focus_table(self) -> None:
+        self.query_one(DataTable).focus()
+
+    def action_open(self) -> None:
+        entry = self._current()
+        if entry is None:
+            return
+        try:
+            self.dismiss(load_file(entry.path))
+        except StoreError as exc:
+            self.notify(str(exc), severity="error", timeout=10)
+
+    def action_new(self) -> None:
+        self.dismiss(Conversation())
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    @work
+    async def action_rename(self) -> None:
+        from .tool_editor import PathScreen
+
+        entry = self._current()
+        if entry is None:
+            return
+        title = await self.app.push_screen_wait(PathScreen("New title:", entry.title))
+        if not title:
+            return
+        try:
+            conv = load_file(entry.path)
+            conv.title = title
+            self.store.save(conv)
+        except StoreError as exc:
+            self.notify(str(exc), severity="error")
+        self.refill()
+
+    def action_duplicate(self) -> None:
+        entry = self._current()
+        if entry is None:
+            return
+        try:
+            conv = copy.deepcopy(load_file(entry.path))
+        except StoreError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        conv.id = uuid.uuid4().hex
+        conv.title = f"{conv.display_title()} (copy)"
+        self.store.save(conv)
+        self.refill()
+
+    @work
+    async def action_delete(self) -> None:
+        from .confirm import ConfirmScreen
+
+        entry = self._current()
+        if entry is None:
+            return
+        if await self.app.push_screen_wait(
+            ConfirmScreen(f"Delete “{entry.title}”? This cannot be undone.", yes="Delete")
+        ):
+            self.store.delete(entry.id)
+            self.refill()

@@ -1,0 +1,123 @@
+"""Export the conversation or the current request: Markdown, request JSON, curl, httpx.
+Copy to the clipboard (OSC 52) or write to a file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Select, Static, TextArea
+
+from ...core import export
+from ...core.conversation import Conversation
+from ...core.sanitize import neutralize
+
+FORMATS = [
+    ("Markdown transcript", "markdown"),
+    ("Request as JSON", "json"),
+    ("curl command", "curl"),
+    ("Python httpx snippet", "httpx"),
+]
+SUFFIX = {"markdown": ".md", "json": ".json", "curl": ".sh", "httpx": ".py"}
+
+
+class ExportScreen(ModalScreen[None]):
+    DEFAULT_CSS = """
+    ExportScreen { align: center middle; }
+    ExportScreen > Vertical { width: 95%; height: 90%; border: thick $primary; background: $surface; padding: 0 1; }
+    ExportScreen TextArea { height: 1fr; }
+    ExportScreen Horizontal { height: auto; }
+    ExportScreen Button { margin: 0 1 0 0; }
+    ExportScreen .note { color: $text-muted; }
+    """
+    BINDINGS = [
+        Binding("escape", "close", "Close"),
+        Binding("ctrl+y", "copy", "Copy", show=True),
+        Binding("ctrl+s", "save", "Save to file", show=True),
+    ]
+
+    def __init__(
+        self,
+        conversation: Conversation,
+        request: dict[str, Any],
+        endpoint: Any,
+        fmt: str = "markdown",
+    ) -> None:
+        super().__init__()
+        self.conversation = conversation
+        self.request = request
+        self.endpoint = endpoint
+        self.fmt = fmt
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static("Export", classes="title")
+            with Horizontal():
+                yield Select(FORMATS, value=self.fmt, allow_blank=False, id="format", compact=True)
+                yield Button("Copy", id="copy", compact=True)
+                yield Button("Save…", id="save", compact=True)
+            yield TextArea("", read_only=True, id="export-text", soft_wrap=True)
+            yield Static(
+                "Keys are never written: curl and httpx read the key from the profile's environment variable.",
+                classes="note",
+            )
+
+    def on_mount(self) -> None:
+        self._render()
+
+    def text(self) -> str:
+        ep = self.endpoint
+        key_env = ep.key_env or None
+        if self.fmt == "markdown":
+            return export.markdown_transcript(self.conversation)
+        if self.fmt == "json":
+            return export.request_json(self.request)
+        if self.fmt == "curl":
+            return export.curl_command(self.request, ep.base_url, key_env, ep.headers)
+        return export.httpx_snippet(self.request, ep.base_url, key_env, ep.headers)
+
+    def _render(self) -> None:
+        self.query_one("#export-text", TextArea).load_text(neutralize(self.text()))
+
+    @on(Select.Changed, "#format")
+    def _format(self, event: Select.Changed) -> None:
+        self.fmt = str(event.value)
+        self._render()
+
+    @on(Button.Pressed, "#copy")
+    def _copy_pressed(self) -> None:
+        self.action_copy()
+
+    @on(Button.Pressed, "#save")
+    def _save_pressed(self) -> None:
+        self.action_save()
+
+    def action_copy(self) -> None:
+        self.app.copy_to_clipboard(self.text())
+        self.notify(
+            "Copied (OSC 52: your terminal must allow clipboard access; tmux needs set-clipboard on).",
+            timeout=4,
+        )
+
+    @work
+    async def action_save(self) -> None:
+        from .tool_editor import PathScreen
+
+        name = f"{self.conversation.id[:8]}{SUFFIX[self.fmt]}"
+        path = await self.app.push_screen_wait(PathScreen("Write the export to:", name))
+        if not path:
+            return
+        try:
+            Path(path).expanduser().write_text(self.text(), encoding="utf-8")
+        except OSError as exc:
+            self.notify(f"Cannot write {path}: {exc.strerror}", severity="error")
+            return
+        self.notify(neutralize(f"Wrote {path}"), timeout=3)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

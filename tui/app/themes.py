@@ -1,0 +1,95 @@
+"""Themes from TOML files: the ones shipped in ``themes/`` and the user's own in the
+config dir's ``themes/``. A broken file is reported and skipped."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from textual.color import Color, ColorParseError
+from textual.theme import Theme
+
+COLOR_KEYS = (
+    "primary",
+    "secondary",
+    "accent",
+    "warning",
+    "error",
+    "success",
+    "foreground",
+    "background",
+    "surface",
+    "panel",
+    "boost",
+)
+DEFAULT_THEME = "redpill-dark"
+
+
+def shipped_dir() -> Path:
+    """``themes/`` inside the installed package, or at the top of a source checkout."""
+    packaged = resources.files("tui") / "themes"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[2] / "themes"
+
+
+@dataclass
+class ThemeLoad:
+    themes: list[Theme] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def _color(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{where}: expected a colour string, got {value!r}")
+    if not value.startswith("ansi_"):
+        try:
+            Color.parse(value)
+        except ColorParseError:
+            raise ValueError(f"{where}: {value!r} is not a colour") from None
+    return value
+
+
+def parse_theme(text: str, source: str) -> Theme:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"not valid TOML: {exc}") from None
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError("needs a name")
+    if "primary" not in data:
+        raise ValueError("needs a primary colour")
+    kwargs: dict[str, Any] = {"name": name.strip()}
+    for key in COLOR_KEYS:
+        if key in data:
+            kwargs[key] = _color(data[key], key)
+    for key in ("dark", "ansi"):
+        if key in data:
+            if not isinstance(data[key], bool):
+                raise ValueError(f"{key}: expected true or false")
+            kwargs[key] = data[key]
+    variables = data.get("variables", {})
+    if not isinstance(variables, dict):
+        raise ValueError("variables: expected a table")
+    kwargs["variables"] = {
+        str(k): _color(v, f"variables.{k}") if k != "input-cursor-text-style" else str(v)
+        for k, v in variables.items()
+    }
+    return Theme(**kwargs)
+
+
+def load_themes(*folders: Path) -> ThemeLoad:
+    result = ThemeLoad()
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.glob("*.toml")):
+            try:
+                result.themes.append(parse_theme(path.read_text(encoding="utf-8"), str(path)))
+            except (OSError, UnicodeDecodeError, ValueError) as exc:
+                result.problems.append(f"theme {path}: {exc}; skipped")
+    return result

@@ -1,0 +1,171 @@
+"""Exports of a conversation or a request: Markdown transcript, request JSON, a curl
+command and a Python httpx snippet. Keys never appear: the snippets read the key from the
+environment variable the profile names."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from datetime import datetime
+from typing import Any
+
+from .conversation import Conversation
+
+
+def request_json(body: dict[str, Any]) -> str:
+    return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
+
+
+def curl_command(
+    body: dict[str, Any], base_url: str, key_env: str | None, headers: dict[str, str] | None = None
+) -> str:
+    url = f"{base_url.rstrip('/')}/chat/completions"
+    lines = [f"curl -sS {shlex.quote(url)}", "-H 'Content-Type: application/json'"]
+    if body.get("stream"):
+        lines.append("-N")
+    if key_env:
+        # Double quotes so the shell expands the variable; the key itself is never written.
+        lines.append(f'-H "Authorization: Bearer ${key_env}"')
+    for k, v in (headers or {}).items():
+        if k.lower() in ("authorization", "x-api-key", "api-key"):
+            continue
+        lines.append(f"-H {shlex.quote(f'{k}: {v}')}")
+    lines.append(f"-d {shlex.quote(json.dumps(body, ensure_ascii=False))}")
+    return " \\\n  ".join(lines) + "\n"
+
+
+def httpx_snippet(
+    body: dict[str, Any], base_url: str, key_env: str | None, headers: dict[str, str] | None = None
+) -> str:
+    url = f"{base_url.rstrip('/')}/chat/completions"
+    extra = {
+        k: v
+        for k, v in (headers or {}).items()
+        if k.lower() not in ("authorization", "x-api-key", "api-key")
+    }
+    out = [
+        "import json",
+        "import os",
+        "",
+        "import httpx",
+        "",
+        f"body = json.loads({json.dumps(json.dumps(body, ensure_ascii=False), ensure_ascii=False)})",
+        f"headers = {extra!r}",
+    ]
+    if key_env:
+        out += [
+            f"key = os.environ.get({key_env!r})",
+            "if key:",
+            '    headers["Authorization"] = f"Bearer {key}"',
+        ]
+    out += [
+        "",
+        "with httpx.Client(timeout=httpx.Timeout(10.0, read=120.0)) as client:",
+    ]
+    if body.get("stream"):
+        out += [
+            f"    with client.stream('POST', {url!r}, json=body, headers=headers) as response:",
+            "        response.raise_for_status()",
+            "        for line in response.iter_lines():",
+            "            if not line.startswith('data:'):",
+            "                continue",
+            "            data = line[5:].strip()",
+            "            if data == '[DONE]':",
+            "                break",
+            "            chunk = json.loads(data)",
+            "            for choice in chunk.get('choices') or []:",
+            "                text = (choice.get('delta') or {}).get('content')",
+            "                if text:",
+            "                    print(text, end='', flush=True)",
+            "    print()",
+        ]
+    else:
+        out += [
+            f"    response = client.post({url!r}, json=body, headers=headers)",
+            "    response.raise_for_status()",
+            "    for choice in response.json()['choices']:",
+            "        print(choice['message'].get('content'))",
+        ]
+    return "\n".join(out) + "\n"
+
+
+def _content_text(content: Any) -> str:
+    if isinstance(content, list):
+        return "\n".join(
+            p.get("text", f"[{p.get('type')}]") for p in content if isinstance(p, dict)
+        )
+    return content or ""
+
+
+def markdown_transcript(conv: Conversation) -> str:
+    out = [f"# {conv.display_title()}", ""]
+    when = datetime.fromtimestamp(conv.created).strftime("%Y-%m-%d %H:%M")
+    out.append(
+        f"*{when} · model `{conv.model or '?'}`"
+        + (f" · profile {conv.profile}" if conv.profile else "")
+        + "*"
+    )
+    out.append("")
+    if conv.system.strip():
+        out += ["## System", "", conv.system.strip(), ""]
+    for turn in conv.turns:
+        for m in turn.input:
+            role = m.get("role")
+            if role == "user":
+                out += ["## You", "", _content_text(m.get("content")), ""]
+            elif role == "tool":
+                out += [
+                    f"## Tool result `{m.get('tool_call_id')}`",
+                    "",
+                    "```",
+                    _content_text(m.get("content")),
+                    "```",
+                    "",
+                ]
+            elif role == "function":
+                out += [
+                    f"## Function result `{m.get('name')}`",
+                    "",
+                    "```",
+                    _content_text(m.get("content")),
+                    "```",
+                    "",
+                ]
+        many = len(turn.choices) > 1
+        for choice in turn.choices:
+            head = "## Assistant"
+            if many:
+                head += f" — choice {choice.index + 1}" + (
+                    " (continued)" if choice.index == turn.chosen else ""
+                )
+            out += [head, ""]
+            if choice.reasoning:
+                out += [
+                    "<details><summary>Reasoning</summary>",
+                    "",
+                    choice.reasoning,
+                    "",
+                    "</details>",
+                    "",
+                ]
+            if choice.content:
+                out += [choice.content, ""]
+            if choice.refusal:
+                out += [f"> Refusal: {choice.refusal}", ""]
+            for call in choice.tool_calls or []:
+                fn = call.get("function") or {}
+                out += [
+                    f"Tool call `{fn.get('name')}` (`{call.get('id')}`):",
+                    "",
+                    "```json",
+                    fn.get("arguments") or "",
+                    "```",
+                    "",
+                ]
+            meta = [f"finish: {choice.finish_reason or '—'}"]
+            if turn.usage and not many:
+                meta.append(f"tokens: {turn.usage.get('total_tokens', '?')}")
+            out += [f"*{' · '.join(meta)}*", ""]
+        if turn.error:
+            out += [f"> Error: {turn.error.get('message')}", ""]
+    return "\n".join(out).rstrip() + "\n"
