@@ -75,7 +75,11 @@ def ask_parser() -> argparse.ArgumentParser:
         "--json", action="store_true", help="print one JSON object with the whole result"
     )
     p.add_argument("--timeout", type=float, metavar="SECONDS", help="read timeout")
-    p.add_argument("--verify", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument(
+        "--verify",
+        action="store_true",
+        help="check the reply's RedPill enclave signature (adds 'verification' to --json)",
+    )
     return p
 
 
@@ -158,6 +162,7 @@ def _ask(argv: list[str]) -> int:
         stream=not args.no_stream,
         json_out=args.json,
         timeout=args.timeout,
+        verify=args.verify,
     )
     return run(ask(opts, endpoint, cfg))
 

@@ -33,6 +33,7 @@ class AskOptions:
     stream: bool = True
     json_out: bool = False
     timeout: float | None = None
+    verify: bool = False
 
 
 class _Printer:
@@ -121,13 +122,34 @@ async def ask(
         request = build_request(model=model, messages=messages, params=params, tools=tools)
         n = request.n or 1
         printer = _Printer(out, safe) if (not opts.json_out and n == 1) else None
-        acc, _exchange = await client.chat(request, on_update=printer)
+        acc, exchange = await client.chat(request, on_update=printer)
+        verification = None
+        if opts.verify:
+            from .core.verify import verify_reply
+
+            verification = (
+                await verify_reply(
+                    client,
+                    completion_id=acc.id,
+                    model=acc.model or model,
+                    request_sha256=exchange.request_sha256,
+                    response_sha256=exchange.response_sha256,
+                    complete=exchange.complete and exchange.status == 200 and acc.error is None,
+                )
+            ).to_dict()
 
     if opts.json_out:
-        out.write(json.dumps(acc.result(), ensure_ascii=False) + "\n")
+        result = acc.result()
+        if opts.verify:
+            result["verification"] = verification
+        out.write(json.dumps(result, ensure_ascii=False) + "\n")
     else:
         _print_text(acc, out, safe, streamed=printer.written if printer else 0)
     out.flush()
+    if verification is not None and not opts.json_out:
+        err.write(
+            neutralize(f"signature: {verification['verdict']}: {verification['detail']}") + "\n"
+        )
     if acc.error is not None:
         err.write(f"redpill-tui: {neutralize(str(acc.error))}\n")
         if acc.error.request_id:

@@ -298,3 +298,8 @@ class RedPillApp(App):
             "Export", "Markdown, request JSON, curl, httpx snippet", self.action_export
         )
         yield SystemCommand("Tools", "Edit the tool definitions", screen.action_tools)
+        yield SystemCommand(
+            "Verify reply (RedPill signature + attestation)",
+            "Check the last reply's enclave signature against the exact bytes exchanged",
+            screen.action_verify,
+        )

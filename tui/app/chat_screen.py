@@ -65,6 +65,7 @@ class ChatScreen(Screen):
         Binding("ctrl+n", "next_choice", "Next choice", id="next_choice"),
         Binding("ctrl+o", "use_choice", "Use choice", id="use_choice"),
         Binding("f8", "tools", "Tools", id="tools"),
+        Binding("ctrl+f", "verify", "Verify", id="verify", show=False),
         Binding(
             "ctrl+s", "send_tool_results", "Send tool results", id="send_tool_results", show=False
         ),
@@ -268,7 +269,8 @@ class ChatScreen(Screen):
         acc = turn.live
         assert acc is not None
         try:
-            await self.client.chat(request, acc)
+            _, exchange = await self.client.chat(request, acc)
+            turn.record_exchange(exchange)
         except asyncio.CancelledError:
             acc.cancel()
         except Exception as exc:  # never lose the partial reply to a bug below
@@ -311,6 +313,9 @@ class ChatScreen(Screen):
         preview = self.query_one(RequestPreview)
         preview.show_exchange(self.client.last_exchange)
         self.post_message(self.TurnFinished(turn))
+        auto = getattr(getattr(self.app, "config", None), "auto_verify", False)
+        if auto and not self.endpoint.demo and turn.completion_id and turn.response_complete:
+            self.verify_turn(turn, quiet=True)
         if turn.error:
             self.notify(
                 neutralize(turn.error.get("message") or "request failed")[:200]
@@ -437,6 +442,42 @@ class ChatScreen(Screen):
     async def _send_results(self, event: ToolCallsPanel.SendResults) -> None:
         event.stop()
         await self.action_send_tool_results()
+
+    def action_verify(self) -> None:
+        view = self._target_turn_view()
+        if view is None or view.turn.pending:
+            self.notify("No finished reply to verify yet.", severity="warning")
+            return
+        from .screens.verify import VerifyScreen
+
+        self.app.push_screen(VerifyScreen(view.turn, self.client, self.conversation.model))
+
+    @work(group="verify")
+    async def verify_turn(self, turn: Turn, quiet: bool = False) -> None:
+        from ..core.verify import verify_reply
+
+        result = await verify_reply(
+            self.client,
+            completion_id=turn.completion_id,
+            model=turn.model or (turn.request or {}).get("model") or "",
+            request_sha256=turn.request_sha256,
+            response_sha256=turn.response_sha256,
+            complete=turn.response_complete,
+        )
+        turn.verification = result.to_dict()
+        self.refresh_turn(turn)
+        if not quiet or result.verdict != "verified":
+            self.notify(
+                neutralize(f"Signature: {result.verdict}. {result.detail}"),
+                timeout=6,
+                severity="information" if result.verdict == "verified" else "warning",
+            )
+
+    def refresh_turn(self, turn: Turn) -> None:
+        for view in self.query_one(ConversationView).turn_views():
+            if view.turn is turn:
+                view._update_meta()
+        self.post_message(self.TurnFinished(turn))
 
     def action_focus_composer(self) -> None:
         self.query_one(Composer).focus()

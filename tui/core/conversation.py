@@ -85,6 +85,10 @@ class Turn:
     cancelled: bool = False
     started_at: float = field(default_factory=_now)
     verification: dict[str, Any] | None = None
+    # sha256 of the exact request and response bytes (for signature checks later).
+    request_sha256: str | None = None
+    response_sha256: str | None = None
+    response_complete: bool = False
     # What the user typed as the result of each tool call (call id -> text), kept
     # until sent, so a partial answer survives leaving and coming back.
     tool_results: dict[str, str] = field(default_factory=dict)
@@ -100,6 +104,13 @@ class Turn:
             if c.index == self.chosen:
                 return c
         return self.choices[0] if self.choices else None
+
+    def record_exchange(self, exchange: Any) -> None:
+        if exchange is None:
+            return
+        self.request_sha256 = exchange.request_sha256
+        self.response_sha256 = exchange.response_sha256
+        self.response_complete = bool(exchange.complete and exchange.status == 200)
 
     def finish(self, acc: StreamAccumulator) -> None:
         """Freeze the accumulator's state into records."""
@@ -138,6 +149,9 @@ class Turn:
             "started_at": self.started_at,
             "verification": self.verification,
             "tool_results": self.tool_results,
+            "request_sha256": self.request_sha256,
+            "response_sha256": self.response_sha256,
+            "response_complete": self.response_complete,
         }
 
     @classmethod
@@ -158,6 +172,9 @@ class Turn:
             "started_at",
             "verification",
             "tool_results",
+            "request_sha256",
+            "response_sha256",
+            "response_complete",
         ):
             if key in d and d[key] is not None:
                 setattr(t, key, d[key])

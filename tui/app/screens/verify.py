@@ -1,0 +1,176 @@
+"""Verify a reply: its enclave signature, then the attestation report of the model, in a
+readable, collapsible view that says plainly what was and was not checked."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Button, Collapsible, Static
+
+from ...core.conversation import Turn
+from ...core.sanitize import neutralize
+from ...core.verify import NOT_CHECKED, fetch_attestation, verify_reply
+
+
+def _text(value: str) -> Content:
+    return Content(neutralize(value))
+
+
+def _short(value: Any, limit: int = 4000) -> str:
+    if not isinstance(value, str):
+        value = json.dumps(value, indent=2, ensure_ascii=False)
+    return (
+        value
+        if len(value) <= limit
+        else value[:limit] + f"\n… ({len(value) - limit} more characters)"
+    )
+
+
+class VerifyScreen(ModalScreen[None]):
+    DEFAULT_CSS = """
+    VerifyScreen { align: center middle; }
+    VerifyScreen > Vertical { width: 95%; height: 90%; border: thick $primary; background: $surface; padding: 0 1; }
+    VerifyScreen VerticalScroll { height: 1fr; }
+    VerifyScreen .ok { color: $success; }
+    VerifyScreen .bad { color: $error; }
+    VerifyScreen .unknown { color: $warning; }
+    VerifyScreen .muted { color: $text-muted; }
+    VerifyScreen .head { text-style: bold; margin: 1 0 0 0; }
+    VerifyScreen Horizontal { height: auto; }
+    """
+    BINDINGS = [Binding("escape", "close", "Close"), Binding("a", "attest", "Attestation")]
+
+    def __init__(self, turn: Turn, client: Any, model: str) -> None:
+        super().__init__()
+        self.turn = turn
+        self.client = client
+        self.model = turn.model or (turn.request or {}).get("model") or model
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(
+                _text(f"Verify reply {self.turn.completion_id or '(no id)'} · model {self.model}"),
+                classes="head",
+            )
+            with VerticalScroll(id="verify-body"):
+                yield Static("Checking the signature…", id="sig", classes="muted")
+                yield Static("", id="attest-status", classes="muted")
+                yield Vertical(id="attest")
+            with Horizontal():
+                yield Button("Fetch attestation (a)", id="attest-btn", compact=True)
+                yield Button("Close", id="close", compact=True)
+
+    def on_mount(self) -> None:
+        self.check_signature()
+
+    @work(group="sig")
+    async def check_signature(self) -> None:
+        t = self.turn
+        result = await verify_reply(
+            self.client,
+            completion_id=t.completion_id,
+            model=self.model,
+            request_sha256=t.request_sha256,
+            response_sha256=t.response_sha256,
+            complete=t.response_complete,
+        )
+        t.verification = result.to_dict()
+        lines = [f"Signature: {result.verdict.upper()}", result.detail]
+        if result.checks:
+            lines += [f"✓ {c}" for c in result.checks]
+        if result.text:
+            lines.append(f"signed text: {result.text}")
+        lines.append(f"our request sha256:  {t.request_sha256 or '—'}")
+        lines.append(f"our response sha256: {t.response_sha256 or '—'}")
+        node = self.query_one("#sig", Static)
+        node.update(_text("\n".join(line for line in lines if line)))
+        node.set_classes(
+            "ok"
+            if result.verdict == "verified"
+            else ("unknown" if result.verdict == "not available" else "bad")
+        )
+        chat = getattr(self.app, "chat", None)
+        if chat is not None:
+            chat.refresh_turn(t)
+
+    def action_attest(self) -> None:
+        self.attest()
+
+    @on(Button.Pressed, "#attest-btn")
+    def _attest_pressed(self) -> None:
+        self.attest()
+
+    @on(Button.Pressed, "#close")
+    def _close_pressed(self) -> None:
+        self.dismiss(None)
+
+    @work(group="attest", exclusive=True)
+    async def attest(self) -> None:
+        status = self.query_one("#attest-status", Static)
+        status.update("Fetching the attestation report with a fresh nonce…")
+        address = None
+        v = self.turn.verification or {}
+        if v.get("verdict") == "verified":
+            address = v.get("signing_address")
+        try:
+            summary = await fetch_attestation(self.client, self.model, address)
+        except Exception as exc:  # APIError or a shape we cannot read
+            status.update(_text(f"Attestation not available: {exc}"))
+            status.set_classes("unknown")
+            return
+        status.update(_text(f"Attestation report ({summary.shape}), nonce {summary.nonce}"))
+        box = self.query_one("#attest", Vertical)
+        await box.remove_children()
+        widgets: list[Any] = [Static("Checks this app performed", classes="head")]
+        for label, ok, note in summary.checks:
+            mark, cls = ("✓", "ok") if ok else (("✗", "bad") if ok is False else ("?", "unknown"))
+            widgets.append(
+                Static(_text(f"{mark} {label}{f' ({note})' if note else ''}"), classes=cls)
+            )
+        widgets.append(Static("Not checked here", classes="head"))
+        widgets += [Static(_text(f"– {line}"), classes="muted") for line in NOT_CHECKED]
+        for party in summary.parties:
+            title = f"{party.role}{f' · {party.model_name}' if party.model_name else ''} · {party.signing_address or 'no address'}"
+            parts = [
+                Static(
+                    _text(
+                        f"signing algorithm: {party.signing_algo or '—'}\nrequest nonce: {party.request_nonce or '—'}"
+                        f"\nreport data: {party.report_data or '—'}"
+                    )
+                ),
+            ]
+            if party.intel_quote:
+                parts.append(
+                    Collapsible(
+                        Static(_text(_short(party.intel_quote))),
+                        title=f"Intel TDX quote ({len(party.intel_quote)} hex chars)",
+                    )
+                )
+            if party.nvidia_payload:
+                parts.append(
+                    Collapsible(
+                        Static(_text(_short(party.nvidia_payload))),
+                        title="NVIDIA GPU attestation payload",
+                    )
+                )
+            if party.event_log:
+                parts.append(
+                    Collapsible(
+                        Static(_text(_short(party.event_log))),
+                        title=f"Event log ({len(party.event_log)} entries)",
+                    )
+                )
+            if party.info:
+                parts.append(Collapsible(Static(_text(_short(party.info))), title="Info"))
+            widgets.append(Collapsible(*parts, title=neutralize(title), collapsed=False))
+        await box.mount_all(widgets)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
