@@ -53,6 +53,8 @@ class ChoiceView(Vertical):
         self._reasoning_shown = 0
         self._stream: Any = None
         self._final = False
+        self._ready = False
+        self._deferred: tuple[str, tuple[Any, ...]] | None = None
 
     def compose(self) -> ComposeResult:
         with Collapsible(title="Reasoning", collapsed=True, classes="reasoning hidden"):
@@ -62,6 +64,13 @@ class ChoiceView(Vertical):
         yield Static("", classes="tool-calls hidden", markup=False)
         yield Static("", classes="error hidden", markup=False)
 
+    async def on_mount(self) -> None:
+        self._ready = True
+        if self._deferred is not None:
+            name, args = self._deferred
+            self._deferred = None
+            await getattr(self, name)(*args)
+
     @property
     def markdown(self) -> Markdown:
         return self.query_one(Markdown)
@@ -70,6 +79,9 @@ class ChoiceView(Vertical):
 
     async def update_from(self, state: Any) -> None:
         """``state``: a live ChoiceState or a saved ChoiceRecord-like object."""
+        if not self._ready:
+            self._deferred = ("update_from", (state,))
+            return
         content = state.content or ""
         if len(content) > self._shown:
             new = content[self._shown :]
@@ -99,6 +111,9 @@ class ChoiceView(Vertical):
 
     async def finalize(self, state: Any, error: Any = None, cancelled: bool = False) -> None:
         """The reply is over: one full render of the content, then errors and marks."""
+        if not self._ready:
+            self._deferred = ("finalize", (state, error, cancelled))
+            return
         if self._stream is not None:
             await self._stream.stop()
             self._stream = None
@@ -108,7 +123,9 @@ class ChoiceView(Vertical):
             with contextlib.suppress(ValueError):
                 text = json.dumps(json.loads(content), indent=2, ensure_ascii=False)
             await self.markdown.update(f"```json\n{neutralize(text)}\n```")
-        elif content != "" or self._shown:
+        elif len(content) != self._shown or (self._shown == 0 and content):
+            # Not streamed (loaded, or a complete response): one full render. A streamed
+            # reply is already exact: each append re-parsed its last block.
             await self.markdown.update(neutralize(content))
         self._shown = len(content)
         self._final = True

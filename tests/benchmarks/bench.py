@@ -1,0 +1,445 @@
+"""redpill-tui benchmarks: figures, never assertions.
+
+    python -m tests.benchmarks.bench throughput [--json]
+    python -m tests.benchmarks.bench lag
+    python -m tests.benchmarks.bench input
+    python -m tests.benchmarks.bench startup
+    python -m tests.benchmarks.bench long
+    python -m tests.benchmarks.bench idle
+    python -m tests.benchmarks.bench all
+
+Each drives the real app headless (``App.run_test(size=(120, 40))``) against a loopback
+server (tests/benchmarks/server.py) that streams as fast as it can.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from .server import BenchServer
+
+SIZE = (120, 40)
+
+
+def _pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    k = min(len(values) - 1, max(0, round(p / 100 * (len(values) - 1))))
+    return values[k]
+
+
+def _table(title: str, header: list[str], rows: list[list[Any]]) -> None:
+    print(f"\n{title}")
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=False)]
+    print("  ".join(str(h).ljust(w) for h, w in zip(header, widths, strict=False)))
+    for r in rows:
+        print("  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=False)))
+
+
+def _app(base_url: str, tmp: Path, **kw: Any):
+    os.environ["REDPILL_TUI_DATA"] = str(tmp / "data")
+    os.environ["REDPILL_TUI_CONFIG"] = str(tmp / "config.toml")
+    from tui.app.app import RedPillApp
+    from tui.config import Config, Endpoint
+
+    cfg = Config(autosave=False)
+    ep = Endpoint(profile="bench", base_url=base_url, key_env="", model="bench")
+    return RedPillApp(config=cfg, endpoint=ep, **kw)
+
+
+async def _floor(base_url: str, n: int) -> tuple[float, float]:
+    from tui.api.client import ChatClient
+    from tui.api.schema import validate_request
+
+    client = ChatClient(base_url, key_env=None)
+    req = validate_request(
+        {"model": "bench", "messages": [{"role": "user", "content": "go"}], "stream": True, "n": n}
+    )
+    c0, t0 = time.process_time(), time.perf_counter()
+    acc, _ = await client.chat(req)
+    t1, c1 = time.perf_counter(), time.process_time()
+    await client.aclose()
+    assert acc.error is None, acc.error
+    return t1 - t0, c1 - c0
+
+
+async def _ui_run(base_url: str, n: int, tmp: Path) -> tuple[float, float]:
+    app = _app(base_url, tmp, params={"n": n} if n > 1 else {})
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        chat = app.chat
+        c0, t0 = time.process_time(), time.perf_counter()
+        await chat.send_text("go")
+        while chat.active_turn is not None:
+            await asyncio.sleep(0.001)
+        await pilot.pause()  # the final state rendered
+        t1, c1 = time.perf_counter(), time.process_time()
+        turn = chat.conversation.turns[-1]
+        assert turn.error is None and len(turn.choices) == n, (turn.error, len(turn.choices))
+    return t1 - t0, c1 - c0
+
+
+def throughput(as_json: bool) -> dict[str, Any]:
+    results = []
+    with BenchServer() as srv, tempfile.TemporaryDirectory() as tmp:
+        for deltas, n in ((2000, 1), (2000, 8), (20000, 1), (20000, 8)):
+            srv.plan.deltas, srv.plan.n, srv.plan.rate = deltas, n, None
+            fw, fc = asyncio.run(_floor(srv.base_url, n))
+            uw, uc = asyncio.run(_ui_run(srv.base_url, n, Path(tmp)))
+            results.append(
+                {
+                    "deltas": deltas,
+                    "n": n,
+                    "ui_wall_s": uw,
+                    "ui_cpu_s": uc,
+                    "floor_wall_s": fw,
+                    "floor_cpu_s": fc,
+                    "ratio": uw / fw if fw else None,
+                    "ratio_plus_frame": uw / (fw + 1 / 30),
+                }
+            )
+    _table(
+        "Stream throughput (send -> final state rendered)",
+        [
+            "deltas",
+            "n",
+            "UI wall s",
+            "UI CPU s",
+            "floor wall s",
+            "floor CPU s",
+            "ratio",
+            "vs floor+frame",
+        ],
+        [
+            [
+                r["deltas"],
+                r["n"],
+                f"{r['ui_wall_s']:.3f}",
+                f"{r['ui_cpu_s']:.3f}",
+                f"{r['floor_wall_s']:.3f}",
+                f"{r['floor_cpu_s']:.3f}",
+                f"{r['ratio']:.2f}",
+                f"{r['ratio_plus_frame']:.2f}",
+            ]
+            for r in results
+        ],
+    )
+    return {"throughput": results}
+
+
+async def _lag_run(base_url: str, n: int, tmp: Path) -> list[float]:
+    from tui.api import accumulate
+    from tui.app.widgets import choice as choice_mod
+
+    arrivals: dict[int, list[tuple[int, float]]] = {}
+    lags: list[float] = []
+    orig_fold = accumulate.StreamAccumulator._fold
+    orig_update = choice_mod.ChoiceView.update_from
+
+    def fold(self: Any, ch: Any) -> None:
+        orig_fold(self, ch)
+        st = self.choices.get(ch.index)
+        if st is not None and ch.delta is not None and ch.delta.content:
+            arrivals.setdefault(ch.index, []).append((st.content_length, time.perf_counter()))
+
+    async def update(self: Any, state: Any) -> None:
+        await orig_update(self, state)
+        now = time.perf_counter()
+        pending = arrivals.get(self.index, [])
+        while pending and pending[0][0] <= self._shown:
+            lags.append(now - pending.pop(0)[1])
+
+    accumulate.StreamAccumulator._fold = fold  # type: ignore[method-assign]
+    choice_mod.ChoiceView.update_from = update  # type: ignore[method-assign]
+    try:
+        await _ui_run(base_url, n, tmp)
+    finally:
+        accumulate.StreamAccumulator._fold = orig_fold  # type: ignore[method-assign]
+        choice_mod.ChoiceView.update_from = orig_update  # type: ignore[method-assign]
+    return lags
+
+
+def lag(as_json: bool) -> dict[str, Any]:
+    out = []
+    with BenchServer() as srv, tempfile.TemporaryDirectory() as tmp:
+        for n in (1, 8):
+            srv.plan.deltas, srv.plan.n, srv.plan.rate = 600, n, 200.0
+            lags = asyncio.run(_lag_run(srv.base_url, n, Path(tmp)))
+            out.append(
+                {
+                    "n": n,
+                    "samples": len(lags),
+                    "median_ms": statistics.median(lags) * 1000,
+                    "p99_ms": _pct(lags, 99) * 1000,
+                }
+            )
+    _table(
+        "Render lag at 200 deltas/s per choice (arrival -> rendered; visible choice only)",
+        ["n", "samples", "median ms", "p99 ms"],
+        [[r["n"], r["samples"], f"{r['median_ms']:.1f}", f"{r['p99_ms']:.1f}"] for r in out],
+    )
+    return {"lag": out}
+
+
+async def _input_run(base_url: str, tmp: Path) -> list[float]:
+    from textual import events
+
+    app = _app(base_url, tmp, params={"n": 8})
+    lat: list[float] = []
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        chat = app.chat
+        composer = chat.query_one("#composer")
+        await chat.send_text("go")
+        await asyncio.sleep(0.05)
+        while chat.active_turn is not None and len(lat) < 200:
+            before = len(composer.text)
+            t0 = time.perf_counter()
+            composer.post_message(events.Key("x", "x"))
+            while len(composer.text) == before:
+                await asyncio.sleep(0)
+                if time.perf_counter() - t0 > 2:
+                    break
+            lat.append(time.perf_counter() - t0)
+            await asyncio.sleep(0.01)
+        await app.workers.wait_for_complete()
+    return lat
+
+
+def input_latency(as_json: bool) -> dict[str, Any]:
+    with BenchServer() as srv, tempfile.TemporaryDirectory() as tmp:
+        srv.plan.deltas, srv.plan.n, srv.plan.rate = 1500, 8, 200.0
+        lat = asyncio.run(_input_run(srv.base_url, Path(tmp)))
+    r = {
+        "samples": len(lat),
+        "median_ms": statistics.median(lat) * 1000,
+        "p99_ms": _pct(lat, 99) * 1000,
+    }
+    _table(
+        "Input latency while an n=8 stream renders (key -> composer text updated)",
+        ["samples", "median ms", "p99 ms"],
+        [[r["samples"], f"{r['median_ms']:.2f}", f"{r['p99_ms']:.2f}"]],
+    )
+    return {"input": r}
+
+
+STARTUP_SNIPPET = r"""
+import asyncio, os, sys, time
+t0 = time.perf_counter()
+from tests.benchmarks.bench import _app
+async def main():
+    app = _app("http://127.0.0.1:9/v1", __import__("pathlib").Path(sys.argv[1]))
+    async with app.run_test(size=(120, 40)) as pilot:
+        while not (app.focused is not None and app.focused.id == "composer"):
+            await asyncio.sleep(0.001)
+        print(time.perf_counter() - t0)
+asyncio.run(main())
+"""
+
+
+def startup(as_json: bool) -> dict[str, Any]:
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "0"}
+        times = []
+        for i in range(4):
+            p0 = time.perf_counter()
+            res = subprocess.run(
+                [sys.executable, "-c", STARTUP_SNIPPET, tmp],
+                capture_output=True,
+                text=True,
+                env=env,
+                cwd=Path(__file__).resolve().parents[2],
+            )
+            whole = time.perf_counter() - p0
+            first = (
+                float(res.stdout.strip().splitlines()[-1]) if res.returncode == 0 else float("nan")
+            )
+            times.append((first, whole))
+            rows.append(["cold" if i == 0 else "warm", f"{first:.3f}", f"{whole:.3f}"])
+        imp = subprocess.run(
+            [sys.executable, "-X", "importtime", "-c", "import tui.app.app"],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).resolve().parents[2],
+        )
+    top = []
+    for line in imp.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            parts = line.split("|")
+            try:
+                top.append((int(parts[1].strip()), parts[2].rstrip()))
+            except ValueError:
+                continue
+    top.sort(reverse=True)
+    _table(
+        "Startup: process start -> first frame with the composer focused",
+        ["run", "in-process s", "whole process s"],
+        rows,
+    )
+    print(
+        "  heaviest imports (cumulative us): "
+        + ", ".join(f"{name.strip()} {us}" for us, name in top[:6])
+    )
+    warm = [t[0] for t in times[1:]]
+    return {
+        "startup": {
+            "cold_s": times[0][0],
+            "warm_s": statistics.median(warm),
+            "whole_process_warm_s": statistics.median([t[1] for t in times[1:]]),
+        }
+    }
+
+
+def make_long_conversation(path: Path, turns: int = 500) -> int:
+    from tui.core.conversation import ChoiceRecord, Conversation, Turn
+    from tui.core.store import save_file
+
+    conv = Conversation(model="bench", title="500 turns")
+    para = (
+        "A longer paragraph of **Markdown** with `code` and a [link](https://example.com) that wraps "
+        "across several lines of the terminal when rendered at eighty columns or so. "
+    ) * 3
+    code = (
+        "```python\n" + "\n".join(f"def f{i}(x):\n    return x * {i}" for i in range(8)) + "\n```"
+    )
+    for i in range(turns):
+        t = Turn(
+            input=[{"role": "user", "content": f"Question {i}: explain item {i} with an example."}]
+        )
+        t.choices = [
+            ChoiceRecord(
+                index=0,
+                content=f"## Answer {i}\n\n{para}\n\n{code}\n\n- one\n- two\n- three\n\n{para}",
+                finish_reason="stop",
+            )
+        ]
+        t.model = "bench"
+        conv.turns.append(t)
+    save_file(conv, path)
+    return path.stat().st_size
+
+
+LONG_SNIPPET = r"""
+import asyncio, json, resource, sys, time
+t0 = time.perf_counter()
+from pathlib import Path
+from tests.benchmarks.bench import _app
+from tui.core.store import load_file
+async def main():
+    tmp = Path(sys.argv[2])
+    conv = load_file(Path(sys.argv[1]))
+    app = _app("http://127.0.0.1:9/v1", tmp, conversation=conv)
+    out = {}
+    async with app.run_test(size=(120, 40)) as pilot:
+        while not (app.focused is not None and app.focused.id == "composer"):
+            await asyncio.sleep(0.001)
+        await pilot.pause()
+        out["first_frame_s"] = time.perf_counter() - t0
+        view = app.chat.query_one("#conversation")
+        view.scroll_home(animate=False)
+        await pilot.pause()
+        s0 = time.perf_counter()
+        steps = 0
+        while view.scroll_y < view.max_scroll_y and steps < 20000:
+            view.scroll_page_down(animate=False)
+            await pilot.pause()
+            steps += 1
+        out["scroll_s"] = time.perf_counter() - s0
+        out["scroll_pages"] = steps
+        c0 = time.process_time()
+        await asyncio.sleep(float(sys.argv[3]))
+        out["idle_cpu_s"] = time.process_time() - c0
+        out["idle_s"] = float(sys.argv[3])
+    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(out))
+asyncio.run(main())
+"""
+
+
+def _long_run(idle_seconds: float) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "long.json"
+        size = make_long_conversation(path)
+        res = subprocess.run(
+            [sys.executable, "-c", LONG_SNIPPET, str(path), tmp, str(idle_seconds)],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).resolve().parents[2],
+        )
+        if res.returncode != 0:
+            print(res.stderr[-3000:])
+            raise SystemExit(1)
+        out = json.loads(res.stdout.strip().splitlines()[-1])
+        out["file_mb"] = size / 1e6
+        return out
+
+
+def long(as_json: bool) -> dict[str, Any]:
+    r = _long_run(0.0)
+    _table(
+        "Long conversation: 500 turns",
+        ["file MB", "first frame s", "peak RSS MB", "scroll top->bottom s", "pages"],
+        [
+            [
+                f"{r['file_mb']:.2f}",
+                f"{r['first_frame_s']:.2f}",
+                f"{r['peak_rss_mb']:.0f}",
+                f"{r['scroll_s']:.2f}",
+                r["scroll_pages"],
+            ]
+        ],
+    )
+    return {"long": r}
+
+
+def idle(as_json: bool) -> dict[str, Any]:
+    r = _long_run(10.0)
+    pct = r["idle_cpu_s"] / r["idle_s"] * 100
+    _table(
+        "Idle: CPU over 10 s with the 500-turn conversation open",
+        ["CPU s", "CPU %"],
+        [[f"{r['idle_cpu_s']:.3f}", f"{pct:.2f}"]],
+    )
+    return {"idle": {"cpu_s": r["idle_cpu_s"], "cpu_pct": pct}}
+
+
+BENCHES = {
+    "throughput": throughput,
+    "lag": lag,
+    "input": input_latency,
+    "startup": startup,
+    "long": long,
+    "idle": idle,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("bench", choices=[*BENCHES, "all"])
+    p.add_argument("--json", action="store_true", help="also print the figures as one JSON object")
+    args = p.parse_args(argv)
+    names = list(BENCHES) if args.bench == "all" else [args.bench]
+    out: dict[str, Any] = {}
+    for name in names:
+        out.update(BENCHES[name](args.json))
+    if args.json:
+        print(json.dumps(out, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
