@@ -15,6 +15,7 @@ from textual.screen import Screen
 from ..config import Config, Endpoint, data_dir, make_client
 from ..core.conversation import Conversation
 from ..core.paramspec import params_to_request, request_to_params
+from ..core.presets import Presets
 from ..core.store import Store, StoreError, load_file, save_file
 from .chat_screen import ChatScreen
 from .screens.help import HelpScreen
@@ -57,6 +58,7 @@ class RedPillApp(App):
         self._conversation = conversation
         self.animation_level = "none"
         self._store: Store | None = None
+        self._presets: Presets | None = None
         self._saved_path: Path | None = None
         self._save_failed = False
 
@@ -66,10 +68,23 @@ class RedPillApp(App):
             self._client = make_client(self.endpoint, self.config)
         return self._client
 
+    @property
+    def presets(self) -> Presets:
+        if self._presets is None:
+            self._presets = Presets.load(data_dir() / "presets.json")
+            if self._presets.problem:
+                self.notify(self._presets.problem, severity="warning")
+        return self._presets
+
     def new_conversation(self) -> Conversation:
         conv = Conversation(profile=self.endpoint.profile)
-        conv.model = self._initial_model or self.endpoint.model or ""
         params: dict[str, Any] = {"stream": True}
+        preset = self.presets.get(self.presets.default) if self.presets.default else None
+        if preset:
+            conv.model = preset.get("model") or ""
+            conv.system = preset.get("system") or ""
+            params.update(preset.get("params") or {})
+        conv.model = self._initial_model or conv.model or self.endpoint.model or ""
         params.update(self.endpoint.params)
         params.update(self._initial_params)
         # Normalise through the sidebar's shape so what is shown is what is sent.
@@ -245,6 +260,40 @@ class RedPillApp(App):
             ExportScreen(chat.conversation, chat.current_request_body(), self.endpoint)
         )
 
+    def action_save_preset(self) -> None:
+        from .screens.tool_editor import PathScreen
+
+        chat = self.chat
+
+        def named(name: str | None) -> None:
+            if not name:
+                return
+            conv = chat.conversation
+            try:
+                self.presets.put(name, conv.model, conv.system, conv.params)
+            except OSError as exc:
+                self.notify(f"Could not save the preset: {exc}", severity="error")
+                return
+            self.notify(f"Saved preset {name!r}.", timeout=3)
+
+        self.push_screen(PathScreen("Save the current parameters as a preset named:"), named)
+
+    async def apply_preset(self, name: str) -> None:
+        preset = self.presets.get(name)
+        if preset is None:
+            return
+        chat = self.chat
+        conv = chat.conversation
+        conv.model = preset.get("model") or conv.model
+        conv.system = preset.get("system") or ""
+        conv.params = dict(preset.get("params") or {})
+        await chat.load_conversation(conv)
+        self.notify(f"Applied preset {name!r}.", timeout=3)
+
+    def set_default_preset(self, name: str) -> None:
+        self.presets.set_default(name)
+        self.notify(f"New conversations start with preset {name!r}.", timeout=3)
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         if not isinstance(screen, ChatScreen):
@@ -298,6 +347,22 @@ class RedPillApp(App):
             "Export", "Markdown, request JSON, curl, httpx snippet", self.action_export
         )
         yield SystemCommand("Tools", "Edit the tool definitions", screen.action_tools)
+        yield SystemCommand(
+            "Save parameters as a preset",
+            "Model, system prompt and parameters",
+            self.action_save_preset,
+        )
+        for name in sorted(self.presets.presets):
+            yield SystemCommand(
+                f"Apply preset: {name}",
+                "Set the sidebar from this preset",
+                lambda n=name: self.run_worker(self.apply_preset(n)),
+            )
+            yield SystemCommand(
+                f"Default preset: {name}",
+                "New conversations start with it",
+                lambda n=name: self.set_default_preset(n),
+            )
         yield SystemCommand(
             "Verify reply (RedPill signature + attestation)",
             "Check the last reply's enclave signature against the exact bytes exchanged",
