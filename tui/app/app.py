@@ -94,7 +94,7 @@ class RedPillApp(App):
     @property
     def store(self) -> Store:
         if self._store is None:
-            self._store = Store(data_dir())
+            self._store = Store(data_dir() / "conversations")
         return self._store
 
     def _setup_themes(self) -> None:

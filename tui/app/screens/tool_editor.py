@@ -65,6 +65,7 @@ class ToolEditorScreen(Screen):
     ToolEditorScreen .tool-buttons Button { width: 1fr; min-width: 6; }
     ToolEditorScreen #tool-form { padding: 0 1; }
     ToolEditorScreen #tool-params { height: 14; }
+    ToolEditorScreen .flags { height: auto; margin: 1 0 0 0; }
     ToolEditorScreen #tool-canned { height: 5; }
     ToolEditorScreen #tool-problems { color: $error; }
     ToolEditorScreen #tool-problems.ok { color: $success; }

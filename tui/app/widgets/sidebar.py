@@ -201,7 +201,7 @@ class ParamSidebar(VerticalScroll):
     ParamSidebar #tools-row { height: auto; }
     ParamSidebar #tools-summary { width: 1fr; }
     ParamSidebar Select { width: 100%; }
-    ParamSidebar #system { height: 4; margin: 0 0 1 0; }
+    ParamSidebar #system { height: 4; margin: 0 0 1 0; background: $boost; }
     ParamSidebar .help { color: $text-muted; }
     ParamSidebar #hints { color: $warning; margin: 0 0 1 0; }
     ParamSidebar .label { text-style: bold; }
