@@ -14,3 +14,12 @@ def _isolated_dirs(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     for var in ("REDPILL_API_KEY", "TEST_KEY", "NO_COLOR"):
         monkeypatch.delenv(var, raising=False)
+
+
+@pytest.fixture
+def loopback():
+    """A real HTTP server on 127.0.0.1, answering with the replies a test queues."""
+    from tests.loopback import LoopbackServer
+
+    with LoopbackServer() as server:
+        yield server

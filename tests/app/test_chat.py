@@ -310,7 +310,7 @@ async def test_input_is_not_blocked_while_streaming(loopback):
     events = [chunk(0, "", role="assistant")] + [chunk(0, f"w{i} ") for i in range(50)]
     pieces = []
     for p in sse(events):
-        pieces += [p, 0.02]
+        pieces += [p, 0.06]
     pieces += sse([chunk(0, None, "stop"), "[DONE]"])
     loopback.enqueue(Reply(status=200, headers=SSE, body=pieces))
     app = make_app(loopback.base_url)
