@@ -193,7 +193,7 @@ class ToolSettings:
     def problems(self) -> list[str]:
         out = []
         for spec in self.enabled():
-            for p in spec.problems(self.specs):
+            for p in spec.problems(self.enabled()):
                 out.append(f"tool {spec.name or '(unnamed)'}: {p}")
         if self.choice not in ("", "none", "auto", "required") and self.choice not in {
             s.name for s in self.enabled()
