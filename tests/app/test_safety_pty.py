@@ -87,9 +87,9 @@ def test_escape_sequences_from_the_model_never_reach_the_terminal(loopback, tmp_
         import termios
 
         fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 160, 0, 0))
-        assert _read_until(fd, b"essage", 30, out), "the app did not start:\n" + out[
-            -2000:
-        ].decode("utf-8", "replace")
+        assert _read_until(fd, b"essage", 30, out), "the app did not start:\n" + out[-2000:].decode(
+            "utf-8", "replace"
+        )
         os.write(fd, b"show me\r")
         # the reply's last word, drawn on screen, means the whole reply was rendered
         assert _read_until(fd, b"zzfinalword", 30, out), "no reply rendered"
