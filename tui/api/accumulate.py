@@ -83,6 +83,8 @@ class ChoiceState:
     _refusal: _Text = field(default_factory=_Text)
     _reasoning: _Text = field(default_factory=_Text)
     tool_calls: dict[int, ToolCallState] = field(default_factory=dict)
+    # A wire index reused for a new call (new id) -> the key that call is kept under.
+    _tool_alias: dict[int, int] = field(default_factory=dict, repr=False)
     function_call: ToolCallState | None = None
     logprobs: dict[str, list[Any]] | None = None
 
@@ -308,10 +310,15 @@ class StreamAccumulator:
                     if state.tool_calls and not call.id
                     else len(state.tool_calls)
                 )
+        else:
+            key = state._tool_alias.get(key, key)
         current = state.tool_calls.get(key)
         if current is not None and call.id and current.id and call.id != current.id:
-            # A new call reusing an index (some proxies send every call as index 0).
+            # A new call reusing an index (some proxies send every call as index 0); the
+            # fragments after it with that index and no id belong to the new call.
             key = max(state.tool_calls) + 1
+            if call.index is not None:
+                state._tool_alias[call.index] = key
             current = None
         if current is None:
             current = state.tool_calls[key] = ToolCallState(index=key)

@@ -144,9 +144,10 @@ def retry_delay(attempt: int, headers: Any = None) -> float:
             try:
                 value = float(ra)
             except ValueError:
-                parsed = email.utils.parsedate_to_datetime(ra) if ra else None
-                if parsed is not None:
-                    value = parsed.timestamp() - time.time()
+                try:
+                    value = email.utils.parsedate_to_datetime(ra).timestamp() - time.time()
+                except (TypeError, ValueError):
+                    value = None  # neither seconds nor an HTTP date
             if value is not None and 0 <= value <= MAX_RETRY_AFTER:
                 return value
     delay = min(INITIAL_RETRY_DELAY * (2**attempt), MAX_RETRY_DELAY)

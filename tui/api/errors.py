@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 _TAG_RE = re.compile(r"<[^>]+>")
+_HTML_RE = re.compile(r"<(?:!doctype|html|head|body|title|h[1-6]|p|div|center|pre)\b", re.I)
 _WS_RE = re.compile(r"\s+")
 
 
@@ -153,7 +154,7 @@ def from_http(
     elif text:
         # HTML from a gateway, or plain text: show the readable words, bounded.
         plain = text
-        if "<" in text and ">" in text:
+        if _HTML_RE.search(text):
             title = re.search(r"<title[^>]*>(.*?)</title>", text, re.I | re.S)
             plain = title.group(1) if title else _TAG_RE.sub(" ", text)
         plain = _WS_RE.sub(" ", plain).strip()
@@ -161,7 +162,7 @@ def from_http(
     else:
         err = APIError(message="", status=status)
     if not err.message:
-        err.message = _REASONS.get(status, "error") + " (empty body)"
+        err.message = _REASONS.get(status, "error") + ("" if text else " (empty body)")
     err.request_id = request_id
     if status == 401:
         err.hint = f"set {key_env} to your API key" if key_env else "this endpoint needs an API key"

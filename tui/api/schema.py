@@ -265,6 +265,32 @@ class ChatRequest(BaseModel):
     logprobs: bool | None = None
     top_logprobs: int | None = Field(default=None, ge=0, le=20)
 
+    @field_validator(
+        "n",
+        "max_tokens",
+        "seed",
+        "top_logprobs",
+        "temperature",
+        "top_p",
+        "presence_penalty",
+        "frequency_penalty",
+        mode="before",
+    )
+    @classmethod
+    def _no_bool_for_number(cls, v: Any, info: Any) -> Any:
+        # Lax mode would send ``true`` as 1.
+        if isinstance(v, bool):
+            raise ValueError(f"must be {RANGES[info.field_name]} (got {v!r})")
+        return v
+
+    @field_validator("stream", "logprobs", mode="before")
+    @classmethod
+    def _real_bool(cls, v: Any, info: Any) -> Any:
+        # Lax mode would read "yes", "off" or 0 as a boolean.
+        if v is not None and not isinstance(v, bool):
+            raise ValueError(f"must be {RANGES[info.field_name]} (got {v!r})")
+        return v
+
     @field_validator("logit_bias")
     @classmethod
     def _logit_bias(cls, v: dict[str, int] | None) -> dict[str, int] | None:
@@ -317,7 +343,12 @@ class ChatRequest(BaseModel):
 
     def body(self) -> dict[str, Any]:
         """The JSON body to send: only what was set, no nulls the user did not ask for."""
-        return self.model_dump(mode="json", exclude_none=True, by_alias=True)
+        body = self.model_dump(mode="json", exclude_none=True, by_alias=True)
+        for msg, out in zip(self.messages, body["messages"], strict=True):
+            if isinstance(msg, FunctionMessage):
+                # ``content`` is required (nullable) in a function message.
+                out.setdefault("content", None)
+        return body
 
 
 # Allowed ranges, named for error messages and the sidebar.
@@ -355,6 +386,24 @@ class InvalidParameter(ValueError):
         super().__init__(f"{param}: {message}")
 
 
+# Errors of shape whose pydantic message does not say what is allowed.
+_SHAPE_ERRORS = {
+    "literal_error",
+    "union_tag_invalid",
+    "union_tag_not_found",
+    "string_type",
+    "string_too_short",
+    "dict_type",
+    "list_type",
+    "model_type",
+    "model_attributes_type",
+    "too_short",
+    "too_long",
+    "extra_forbidden",
+    "missing",
+}
+
+
 def _explain(err: dict[str, Any]) -> InvalidParameter:
     loc = [str(p) for p in err.get("loc", ())]
     msg = str(err.get("msg", "invalid value"))
@@ -388,7 +437,7 @@ def _explain(err: dict[str, Any]) -> InvalidParameter:
     else:
         where = ".".join(loc[1:])
         text = f"{where}: {msg}" if where else msg
-        if allowed and err.get("type") in {"literal_error", "union_tag_invalid", "string_type"}:
+        if allowed and err.get("type") in _SHAPE_ERRORS:
             text += f" (allowed: {allowed})"
     return InvalidParameter(param, text)
 
@@ -399,8 +448,14 @@ def validate_request(body: dict[str, Any]) -> ChatRequest:
         return ChatRequest.model_validate(body)
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
-        # Prefer a range error over the noise of union branches.
-        errors.sort(key=lambda e: e.get("type") not in {"greater_than_equal", "less_than_equal"})
+        # Prefer a range error, then the deepest one: the other branches of a union
+        # (``content: str | list[...]``) only say the value is not a string.
+        errors.sort(
+            key=lambda e: (
+                e.get("type") not in {"greater_than_equal", "less_than_equal"},
+                -len(e.get("loc", ())),
+            )
+        )
         raise _explain(errors[0]) from None
 
 
@@ -410,6 +465,11 @@ def validate_request(body: dict[str, Any]) -> ChatRequest:
 
 class _Lenient(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+def _list_or_empty(v: Any) -> Any:
+    # Some OpenAI-compatible providers send ``"choices": null`` on a usage-only chunk.
+    return [] if v is None else v
 
 
 class Usage(_Lenient):
@@ -467,6 +527,8 @@ class ChatCompletionChunk(_Lenient):
     timings: dict[str, Any] | None = None
     error: ErrorObject | str | None = None
 
+    _null_choices = field_validator("choices", mode="before")(_list_or_empty)
+
 
 class ResponseMessage(_Lenient):
     role: str | None = "assistant"
@@ -494,6 +556,8 @@ class ChatCompletion(_Lenient):
     choices: list[ResponseChoice] = Field(default_factory=list)
     usage: Usage | None = None
     timings: dict[str, Any] | None = None
+
+    _null_choices = field_validator("choices", mode="before")(_list_or_empty)
 
 
 class ModelInfo(_Lenient):
