@@ -7,7 +7,9 @@ file is allowed, and then the file is kept private (mode 0600).
 
 from __future__ import annotations
 
+import math
 import os
+import re
 import stat
 import tomllib
 from dataclasses import dataclass, field
@@ -52,6 +54,8 @@ max_retries = 2
 base_url = "https://api.red-pill.ai/v1"
 # The environment variable that holds this profile's API key.
 api_key_env = "REDPILL_API_KEY"
+# Or the key itself (then this file is kept readable by you only, mode 0600):
+# api_key = "sk-..."
 # model = "phala/deepseek-chat-v3-0324"
 # Extra HTTP headers sent with every request.
 # headers = { "x-redpill-trace-id" = "my-trace" }
@@ -66,6 +70,10 @@ api_key_env = "REDPILL_API_KEY"
 
 
 def config_dir() -> Path:
+    """The folder of the config file (user themes live in its ``themes/``)."""
+    env = os.environ.get("REDPILL_TUI_CONFIG")
+    if env:
+        return Path(env).expanduser().parent
     from platformdirs import user_config_path
 
     return user_config_path(APP_NAME, appauthor=False)
@@ -83,6 +91,13 @@ def data_dir() -> Path:
 def config_path() -> Path:
     env = os.environ.get("REDPILL_TUI_CONFIG")
     return Path(env).expanduser() if env else config_dir() / "config.toml"
+
+
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Headers that carry a key: one of these in the file makes it private, like api_key.
+SECRET_HEADERS = {"authorization", "x-api-key", "api-key", "proxy-authorization"}
+PROFILE_KEYS = {"base_url", "api_key_env", "api_key", "model", "headers", "params"}
+TIMEOUT_KEYS = {"connect", "read", "max_retries"}
 
 
 @dataclass
@@ -203,11 +218,17 @@ def load_config(path: Path | None = None, *, create: bool = False) -> Config:
     if not isinstance(timeouts, dict):
         bad("timeouts", "expected a table; using defaults")
         timeouts = {}
+    for key in timeouts:
+        if key not in TIMEOUT_KEYS:
+            bad(f"timeouts.{key}", "unknown setting; ignored")
     for key, attr in (("connect", "connect_timeout"), ("read", "read_timeout")):
         value = get(timeouts, key, (int, float), "timeouts.")
         if value is not None:
-            if value <= 0:
-                bad(f"timeouts.{key}", f"must be more than 0 (got {value}); using the default")
+            if not math.isfinite(value) or value <= 0:
+                bad(
+                    f"timeouts.{key}",
+                    f"must be a finite number more than 0 (got {value}); using the default",
+                )
             else:
                 setattr(cfg, attr, float(value))
     value = get(timeouts, "max_retries", int, "timeouts.")
@@ -237,6 +258,9 @@ def load_config(path: Path | None = None, *, create: bool = False) -> Config:
         if not isinstance(table, dict):
             bad(f"profiles.{name}", "expected a table; skipped")
             continue
+        for key in table:
+            if key not in PROFILE_KEYS:
+                bad(prefix + key, "unknown setting; ignored")
         prof = Profile(name=name)
         base = get(table, "base_url", str, prefix)
         if base is not None:
@@ -248,8 +272,15 @@ def load_config(path: Path | None = None, *, create: bool = False) -> Config:
             else:
                 prof.base_url = base.rstrip("/")
         env = get(table, "api_key_env", str, prefix)
-        if env:
-            prof.api_key_env = env
+        if env is not None:
+            if ENV_NAME.match(env):
+                prof.api_key_env = env
+            else:
+                bad(
+                    prefix + "api_key_env",
+                    f"must be an environment variable name such as REDPILL_API_KEY "
+                    f"(got {env!r}); using {prof.api_key_env}",
+                )
         key = get(table, "api_key", str, prefix)
         if key:
             prof.api_key_in_file = key
@@ -258,11 +289,18 @@ def load_config(path: Path | None = None, *, create: bool = False) -> Config:
         if model:
             prof.model = model
         headers = get(table, "headers", dict, prefix)
-        if headers:
-            prof.headers = {str(k): str(v) for k, v in headers.items()}
+        for k, v in (headers or {}).items():
+            if not isinstance(v, str):
+                bad(f"{prefix}headers.{k}", f"expected a string, got {v!r}; header not sent")
+                continue
+            prof.headers[str(k)] = v
+            if str(k).lower() in SECRET_HEADERS:
+                secret_in_file = True
         params = get(table, "params", dict, prefix)
         if params:
-            prof.params = dict(params)
+            prof.params, problems = _check_params(params)
+            for k, reason in problems:
+                bad(f"{prefix}params.{k}", f"{reason}; not used")
         cfg.profiles[name] = prof
 
     default = get(data, "default_profile", str)
@@ -275,6 +313,32 @@ def load_config(path: Path | None = None, *, create: bool = False) -> Config:
     if secret_in_file:
         keep_private(path)
     return cfg
+
+
+def _check_params(params: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """A profile's default parameters: the good ones, and (key, reason) for each value the
+    API cannot take. Each is checked on its own (with streaming on, the app's default);
+    what depends on the other settings (tool_choice needs tools...) is checked when a
+    request is built."""
+    from .api.schema import InvalidParameter, validate_request
+
+    good: dict[str, Any] = {}
+    problems: list[tuple[str, str]] = []
+    for key, value in params.items():
+        if key in ("model", "messages"):
+            good[key] = value  # build_request takes a model from here, ignores messages
+            continue
+        body = {"model": "m", "messages": [{"role": "user", "content": "x"}], "stream": True}
+        body[key] = value
+        try:
+            validate_request(body)
+        except InvalidParameter as exc:
+            cross = "only allowed when" in exc.message or "which is not among" in exc.message
+            if exc.param == key and not cross:
+                problems.append((key, exc.message))
+                continue
+        good[key] = value
+    return good, problems
 
 
 def keep_private(path: Path) -> None:

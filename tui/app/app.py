@@ -106,13 +106,25 @@ class RedPillApp(App):
             self.register_theme(theme)
         for problem in loaded.problems:
             self.notify(problem, title="Theme", severity="warning", timeout=10)
-        wanted = [self._theme_name, self.config.theme, self._remembered("theme"), DEFAULT_THEME]
-        for name in wanted:
+        # --theme, then the last theme picked in the app, then the config's default.
+        wanted = [
+            ("--theme", self._theme_name),
+            (None, self._remembered("theme")),
+            ("the config's theme", self.config.theme),
+            (None, DEFAULT_THEME),
+        ]
+        for source, name in wanted:
             if name and name in self.available_themes:
                 self.theme = name
                 break
-            if name and name == self._theme_name:
-                self.notify(f"No theme named {name!r}; using the default.", severity="warning")
+            if name and source:
+                self.notify(
+                    f"No theme named {name!r} ({source}); themes: "
+                    + ", ".join(sorted(self.available_themes)),
+                    title="Theme",
+                    severity="warning",
+                    timeout=10,
+                )
         self.theme_changed_signal.subscribe(self, self._remember_theme)
 
     def _state_path(self) -> Path:

@@ -3,6 +3,7 @@ config dir's ``themes/``. A broken file is reported and skipped."""
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -45,12 +46,31 @@ class ThemeLoad:
 def _color(value: Any, where: str) -> str:
     if not isinstance(value, str):
         raise ValueError(f"{where}: expected a colour string, got {value!r}")
-    if not value.startswith("ansi_"):
-        try:
-            Color.parse(value)
-        except ColorParseError:
-            raise ValueError(f"{where}: {value!r} is not a colour") from None
+    try:
+        Color.parse(value)  # also the 16 ANSI names, "ansi_red" ...
+    except ColorParseError:
+        raise ValueError(f"{where}: {value!r} is not a colour") from None
     return value
+
+
+def _variable_problem(name: str, value: str) -> str | None:
+    """Whether Textual's CSS takes ``value`` for variable ``name``: a text style for the
+    ``*-style`` ones, else a colour (``"ansi_default 50%"``, ``"auto 87%"`` included).
+    Checked here because a bad value would stop the app when the theme is applied."""
+    from textual.css.stylesheet import Stylesheet, StylesheetParseError
+
+    prop = "text-style" if name.endswith("-style") else "color"
+    sheet = Stylesheet(variables={name: value})
+    sheet.add_source(f"Screen {{ {prop}: ${name}; }}", read_from=("theme", name))
+    try:
+        sheet.parse()
+    except StylesheetParseError as exc:
+        reasons = [str(msg) for rule in exc.errors.rules for _, msg in rule.errors]
+        reason = re.sub(r"\[/?[a-z]*\]", "", reasons[0]) if reasons else "invalid"
+        return f"{value!r} is not valid here ({reason})"
+    except Exception:  # the tokenizer's own errors: a quote, a brace, a semicolon
+        return f"{value!r} is not valid here"
+    return None
 
 
 def parse_theme(text: str, source: str) -> Theme:
@@ -75,11 +95,21 @@ def parse_theme(text: str, source: str) -> Theme:
     variables = data.get("variables", {})
     if not isinstance(variables, dict):
         raise ValueError("variables: expected a table")
-    kwargs["variables"] = {
-        str(k): _color(v, f"variables.{k}") if k != "input-cursor-text-style" else str(v)
-        for k, v in variables.items()
-    }
-    return Theme(**kwargs)
+    checked: dict[str, str] = {}
+    for k, v in variables.items():
+        if not isinstance(v, str):
+            raise ValueError(f"variables.{k}: expected a string, got {v!r}")
+        problem = _variable_problem(str(k), v)
+        if problem:
+            raise ValueError(f"variables.{k}: {problem}")
+        checked[str(k)] = v
+    kwargs["variables"] = checked
+    theme = Theme(**kwargs)
+    try:
+        theme.to_color_system().generate()
+    except Exception as exc:  # what Textual itself would stumble on when applying it
+        raise ValueError(f"Textual cannot use it: {exc}") from None
+    return theme
 
 
 def load_themes(*folders: Path) -> ThemeLoad:

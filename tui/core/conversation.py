@@ -3,6 +3,7 @@ the parameters and tools of the next request. Plain Python; the UI renders it.""
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -16,6 +17,22 @@ from .tools import ToolSettings
 
 def _now() -> float:
     return time.time()
+
+
+# A conversation id names its file: letters, digits, "-" and "_" only, so a file from
+# elsewhere cannot make the store write or delete outside its folder.
+SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+
+
+def _text(content: Any) -> str:
+    """The text of a message's content: a string, or the text parts of a list."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(
+            p["text"] for p in content if isinstance(p, dict) and isinstance(p.get("text"), str)
+        )
+    return ""
 
 
 @dataclass
@@ -215,14 +232,24 @@ class Conversation:
             return self.title
         for turn in self.turns:
             for m in turn.input:
-                if (
-                    m.get("role") == "user"
-                    and isinstance(m.get("content"), str)
-                    and m["content"].strip()
-                ):
-                    line = m["content"].strip().splitlines()[0]
+                text = _text(m.get("content")).strip() if m.get("role") == "user" else ""
+                if text:
+                    line = text.splitlines()[0].strip()
                     return line[:60] + ("…" if len(line) > 60 else "")
         return "New conversation"
+
+    def search_text(self) -> str:
+        """Everything a person reads in this conversation, for the list's search."""
+        parts = [self.display_title(), self.system, self.model]
+        for turn in self.turns:
+            parts.extend(_text(m.get("content")) for m in turn.input if isinstance(m, dict))
+            for c in turn.choices:
+                parts += [c.content or "", c.refusal or "", c.reasoning or ""]
+                for call in c.tool_calls or []:
+                    fn = call.get("function") if isinstance(call, dict) else None
+                    if isinstance(fn, dict):
+                        parts += [str(fn.get("name") or ""), str(fn.get("arguments") or "")]
+        return "\n".join(p for p in parts if p)
 
     # -- next request -----------------------------------------------------------------
 
@@ -288,6 +315,8 @@ class Conversation:
         for key in ("id", "title", "created", "updated", "profile", "model", "system"):
             if d.get(key) is not None:
                 setattr(c, key, d[key])
+        if not isinstance(c.id, str) or not SAFE_ID.match(c.id):
+            c.id = uuid.uuid4().hex  # never let a file's id name a path outside the store
         c.params = dict(d.get("params") or {})
         c.toolset = ToolSettings.from_dict(d.get("tools"))
         c.turns = [Turn.from_dict(t) for t in d.get("turns") or []]

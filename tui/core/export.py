@@ -162,6 +162,16 @@ def markdown_transcript(conv: Conversation) -> str:
                     "```",
                     "",
                 ]
+            if choice.function_call:
+                fc = choice.function_call
+                out += [
+                    f"Function call `{fc.get('name')}`:",
+                    "",
+                    "```json",
+                    fc.get("arguments") or "",
+                    "```",
+                    "",
+                ]
             meta = [f"finish: {choice.finish_reason or '—'}"]
             if turn.usage and not many:
                 meta.append(f"tokens: {turn.usage.get('total_tokens', '?')}")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import json
+import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,8 +34,18 @@ class Presets:
             }
             default = data.get("default")
             p.default = default if default in p.presets else None
-        except (OSError, ValueError, AttributeError, TypeError) as exc:
-            p.problem = f"{path}: could not read presets ({exc}); starting with none"
+        except OSError as exc:
+            p.problem = f"{path}: could not read presets ({exc.strerror}); starting with none"
+        except (ValueError, AttributeError, TypeError) as exc:
+            # Keep the unreadable file: the next save must not overwrite it.
+            p.presets, p.default = {}, None
+            aside = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+            try:
+                os.replace(path, aside)
+                kept = f"kept as {aside.name}"
+            except OSError:
+                kept = "left in place"
+            p.problem = f"{path}: could not read presets ({exc}); {kept}; starting with none"
         return p
 
     def save(self) -> None:
@@ -40,7 +53,7 @@ class Presets:
         atomic_write(self.path, json.dumps(data, indent=1, ensure_ascii=False).encode())
 
     def put(self, name: str, model: str, system: str, params: dict[str, Any]) -> None:
-        self.presets[name] = {"model": model, "system": system, "params": dict(params)}
+        self.presets[name] = {"model": model, "system": system, "params": copy.deepcopy(params)}
         self.save()
 
     def set_default(self, name: str | None) -> None:
@@ -48,4 +61,6 @@ class Presets:
         self.save()
 
     def get(self, name: str) -> dict[str, Any] | None:
-        return self.presets.get(name)
+        """A copy: changing what was applied never changes the preset."""
+        preset = self.presets.get(name)
+        return copy.deepcopy(preset) if preset is not None else None

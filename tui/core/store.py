@@ -1,13 +1,20 @@
 """Conversations as JSON files: one per conversation, atomic writes, versioned format.
 
-Format (``"format": "redpill-tui.conversation"``, ``"version": 1``):
+Format (``"format": "redpill-tui.conversation"``, ``"version": 1``), one file
+``<id>.json`` per conversation in ``conversations/`` under the data dir
+(``$REDPILL_TUI_DATA``, else ``$XDG_DATA_HOME/redpill-tui``):
 
 - ``request``: the body of the last request in the API's own shape, so
   ``jq .request FILE | curl -d @- ...`` replays it;
 - ``model``, ``system``, ``params``, ``tools``: the settings of the next request;
-- ``turns``: each turn's ``input`` messages, the exact ``request`` sent, every choice with
-  ``finish_reason``, the ``chosen`` index, ``usage``, ``timings``, ``error``;
-- ``id``, ``title``, ``profile``, ``created``, ``updated``.
+- ``turns``: each turn's ``input`` messages, the exact ``request`` sent, every choice
+  (``index``, ``content``, ``refusal``, ``reasoning``, ``tool_calls``, ``function_call``,
+  ``finish_reason``, ``logprobs``), the ``chosen`` index, ``usage``, ``timings``,
+  ``error``, ``cancelled``, ``partial`` (saved while the reply was still streaming),
+  ``completion_id``, ``system_fingerprint``, ``seed``, ``started_at``, ``tool_results``
+  typed so far, ``verification``, and the sha256 of the request and response bytes;
+- ``id``, ``title`` (null until renamed: the list shows the first message), ``profile``,
+  ``created``, ``updated`` (Unix times).
 
 Never an API key: requests are stored as bodies, and headers are not stored at all.
 A file that fails to parse is moved aside (``*.corrupt-<time>``) and reported; a file from
@@ -21,11 +28,11 @@ import json
 import os
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .conversation import Conversation
+from .conversation import SAFE_ID, Conversation
 
 FORMAT = "redpill-tui.conversation"
 VERSION = 1
@@ -58,16 +65,59 @@ def from_document(doc: Any, source: str = "file") -> Conversation:
             f"{source} was written by a newer redpill-tui (format version {version}; this one reads up to {VERSION})"
         )
     # Upgrades of older versions go here, one step at a time.
+    problem = _shape_problem(doc)
+    if problem:
+        raise CorruptFile(f"{source}: {problem}")
     try:
         return Conversation.from_dict(doc)
     except (TypeError, ValueError, KeyError, AttributeError) as exc:
         raise CorruptFile(f"{source}: {exc}") from None
 
 
+def _shape_problem(doc: dict[str, Any]) -> str | None:
+    """What is of the wrong type in a document, so a hand-edited file is reported at
+    load time instead of breaking the list or the chat later."""
+
+    def wrong(value: Any, kinds: tuple[type, ...]) -> bool:
+        return value is not None and (not isinstance(value, kinds) or isinstance(value, bool))
+
+    for key in ("id", "title", "profile", "model", "system"):
+        if wrong(doc.get(key), (str,)):
+            return f"{key}: expected a string"
+    for key in ("created", "updated"):
+        if wrong(doc.get(key), (int, float)):
+            return f"{key}: expected a number"
+    for key in ("params", "tools", "request"):
+        if wrong(doc.get(key), (dict,)):
+            return f"{key}: expected an object"
+    turns = doc.get("turns")
+    if wrong(turns, (list,)):
+        return "turns: expected a list"
+    for i, turn in enumerate(turns or []):
+        where = f"turns[{i}]"
+        if not isinstance(turn, dict):
+            return f"{where}: expected an object"
+        for key in ("input", "choices"):
+            items = turn.get(key)
+            if wrong(items, (list,)) or any(not isinstance(x, dict) for x in items or []):
+                return f"{where}.{key}: expected a list of objects"
+        for key in ("request", "usage", "timings", "error", "tool_results"):
+            if wrong(turn.get(key), (dict,)):
+                return f"{where}.{key}: expected an object"
+        if wrong(turn.get("chosen"), (int,)):
+            return f"{where}.chosen: expected an integer"
+    return None
+
+
+TEMP_SUFFIX = ".tmp"
+# A temp file this old was left by a killed process (a write takes milliseconds).
+STALE_TEMP_SECONDS = 3600
+
+
 def atomic_write(path: Path, data: bytes) -> None:
     """Write to a temp file beside ``path``, fsync, rename: never a half-written file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -113,6 +163,8 @@ class Entry:
     updated: float
     turns: int
     model: str
+    # What the search looks in: the title and every message's text (not the JSON).
+    text: str = field(default="", repr=False)
 
 
 class Store:
@@ -121,6 +173,8 @@ class Store:
     def __init__(self, root: Path):
         self.root = root
         self.problems: list[str] = []
+        # Reported by the next list(): what a save had to do (a file kept aside).
+        self._notices: list[str] = []
 
     def path_for(self, conv: Conversation) -> Path:
         return self.root / f"{conv.id}.json"
@@ -128,31 +182,50 @@ class Store:
     def save(self, conv: Conversation) -> Path:
         path = self.path_for(conv)
         if path.exists():
-            # Never overwrite a file we could not read (newer version).
+            # Never overwrite a file we could not read: a newer version is refused, an
+            # unreadable one is kept aside first.
             try:
                 head = json.loads(path.read_bytes())
+            except ValueError:
+                aside = self.set_aside(path)
+                self._notices.append(f"{path} was not valid JSON; kept as {aside.name}")
+            else:
                 if (
                     isinstance(head, dict)
                     and isinstance(head.get("version"), int)
                     and head["version"] > VERSION
                 ):
                     raise NewerFormat(f"{path} is from a newer redpill-tui; not overwritten")
-            except ValueError:
-                pass
         conv.touch()
         save_file(conv, path)
         return path
 
     def set_aside(self, path: Path) -> Path:
-        target = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
+        """Rename an unreadable file out of the way (never over an earlier one)."""
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        target = path.with_name(f"{path.name}.corrupt-{stamp}")
+        n = 1
+        while target.exists():
+            n += 1
+            target = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
         os.replace(path, target)
         return target
 
+    def _sweep_temps(self) -> None:
+        """Remove temp files that a killed process left behind (old ones only: a
+        younger one may belong to a save in progress in another instance)."""
+        now = time.time()
+        for tmp in self.root.glob(f".*{TEMP_SUFFIX}"):
+            with contextlib.suppress(OSError):
+                if now - tmp.stat().st_mtime > STALE_TEMP_SECONDS:
+                    tmp.unlink()
+
     def list(self) -> list[Entry]:
-        self.problems = []
+        self.problems, self._notices = self._notices, []
         entries: list[Entry] = []
         if not self.root.exists():
             return entries
+        self._sweep_temps()
         for path in sorted(self.root.glob("*.json")):
             try:
                 conv = load_file(path)
@@ -160,36 +233,44 @@ class Store:
                 self.problems.append(str(exc))
                 continue
             except CorruptFile as exc:
-                aside = self.set_aside(path)
-                self.problems.append(f"{exc}; kept as {aside.name}")
+                try:
+                    aside = self.set_aside(path)
+                except OSError as err:
+                    self.problems.append(f"{exc}; could not move it aside: {err.strerror}")
+                else:
+                    self.problems.append(f"{exc}; kept as {aside.name}")
                 continue
             except StoreError as exc:
                 self.problems.append(str(exc))
                 continue
             entries.append(
                 Entry(
-                    path, conv.id, conv.display_title(), conv.updated, len(conv.turns), conv.model
+                    path,
+                    conv.id,
+                    conv.display_title(),
+                    conv.updated,
+                    len(conv.turns),
+                    conv.model,
+                    conv.search_text(),
                 )
             )
         entries.sort(key=lambda e: e.updated, reverse=True)
         return entries
 
     def search(self, text: str) -> list[Entry]:
-        text = text.lower().strip()
-        if not text:
-            return self.list()
-        out = []
-        for entry in self.list():
-            if text in entry.title.lower():
-                out.append(entry)
-                continue
-            try:
-                if text in entry.path.read_text(encoding="utf-8").lower():
-                    out.append(entry)
-            except OSError:
-                continue
-        return out
+        """Conversations whose title or messages contain every word of ``text``."""
+        words = text.lower().split()
+        entries = self.list()
+        if not words:
+            return entries
+        return [e for e in entries if all(w in e.text.lower() for w in words)]
 
-    def delete(self, entry_id: str) -> None:
-        path = self.root / f"{entry_id}.json"
+    def delete(self, entry: Entry | str) -> None:
+        """Delete a listed conversation (its own file), or the one with this id."""
+        if isinstance(entry, Entry):
+            path = entry.path
+        else:
+            if not SAFE_ID.match(entry):
+                raise StoreError(f"{entry!r} is not a conversation id")
+            path = self.root / f"{entry}.json"
         path.unlink(missing_ok=True)

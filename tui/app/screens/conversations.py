@@ -146,5 +146,5 @@ class ConversationsScreen(ModalScreen[Conversation | None]):
         if await self.app.push_screen_wait(
             ConfirmScreen(f"Delete “{entry.title}”? This cannot be undone.", yes="Delete")
         ):
-            self.store.delete(entry.id)
+            self.store.delete(entry)
             self.refill()
