@@ -108,9 +108,31 @@ def _params(items: list[str]) -> dict[str, Any]:
     return out
 
 
+class _BadBaseURL(ValueError):
+    pass
+
+
+def _check_base_url(url: str | None) -> None:
+    if url is None:
+        return
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+        parts.port  # noqa: B018 (raises ValueError for a bad port)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise _BadBaseURL(
+            f"--base-url must be an http:// or https:// URL with a host (got {url!r})"
+        )
+
+
 def _setup(args: argparse.Namespace) -> tuple[Any, Any]:
     from .config import load_config, resolve_endpoint
 
+    _check_base_url(args.base_url)
     cfg = load_config()
     for issue in cfg.issues:
         sys.stderr.write(f"redpill-tui: config: {issue}\n")
@@ -128,12 +150,21 @@ def main(argv: list[str] | None = None) -> int:
         if argv and argv[0] == "models":
             return _models(argv[1:])
         return _app(argv)
-    except UnknownProfile as exc:
+    except (UnknownProfile, _BadBaseURL) as exc:
         sys.stderr.write(f"redpill-tui: {exc}\n")
         return 2
     except InvalidParameter as exc:
         sys.stderr.write(f"redpill-tui: invalid parameter {exc.param}: {exc.message}\n")
         return 2
+
+
+def _read_stdin() -> str:
+    """All of stdin, decoded strictly (the default error handler may be surrogateescape,
+    and a lone surrogate cannot be sent)."""
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is None:
+        return sys.stdin.read()
+    return buffer.read().decode(sys.stdin.encoding or "utf-8")
 
 
 def _ask(argv: list[str]) -> int:
@@ -145,7 +176,11 @@ def _ask(argv: list[str]) -> int:
         if sys.stdin is None or sys.stdin.isatty():
             sys.stderr.write("redpill-tui: no prompt: pass it as an argument or on stdin\n")
             return 2
-        prompt = sys.stdin.read()
+        try:
+            prompt = _read_stdin()
+        except UnicodeDecodeError:
+            sys.stderr.write("redpill-tui: the prompt on stdin is not valid UTF-8 text\n")
+            return 2
     if not prompt.strip():
         sys.stderr.write("redpill-tui: the prompt is empty\n")
         return 2
@@ -179,6 +214,7 @@ def _app(argv: list[str]) -> int:
     args = app_parser().parse_args(argv)
     from .config import load_config, resolve_endpoint
 
+    _check_base_url(args.base_url)
     cfg = load_config(create=True)
     endpoint = resolve_endpoint(cfg, profile=args.profile, base_url=args.base_url, demo=args.demo)
     params = _params(args.param)

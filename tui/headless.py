@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -14,13 +17,42 @@ from .api.errors import APIError
 from .api.schema import InvalidParameter
 from .config import Config, Endpoint, make_client
 from .core.params import build_request, load_tools
-from .core.sanitize import neutralize
+from .core.sanitize import json_safe, neutralize
 
 EXIT_OK, EXIT_API, EXIT_USAGE = 0, 1, 2
 
 
 class UsageError(Exception):
     pass
+
+
+# What an HTTP header can carry: a key with whitespace, control or non-ASCII characters
+# would make httpx fail with an error message that quotes the header, key included.
+_KEY_RE = re.compile(r"[\x21-\x7e]+")
+
+
+def check_key(endpoint: Endpoint) -> str | None:
+    """Why the endpoint's API key cannot be sent, or None. Never quotes the key."""
+    key = endpoint.api_key
+    if key is None or _KEY_RE.fullmatch(key):
+        return None
+    where = f"${endpoint.key_env}" if endpoint.key_env else "the config file"
+    return (
+        f"the API key in {where} has characters an HTTP header cannot carry "
+        "(whitespace, control or non-ASCII characters); check how it was set"
+    )
+
+
+def redactor(endpoint: Endpoint) -> Callable[[str], str]:
+    """Removes the API key from text shown to the user (a server may echo it back)."""
+    key = endpoint.api_key
+    if not key or len(key) < 4:
+        return lambda text: text
+    return lambda text: text.replace(key, "<redacted>")
+
+
+def _redacted(error: dict[str, Any], redact: Callable[[str], str]) -> dict[str, Any]:
+    return {k: redact(v) if isinstance(v, str) else v for k, v in error.items()}
 
 
 @dataclass
@@ -55,6 +87,8 @@ class _Printer:
 
 
 async def resolve_model(client: Any, endpoint: Endpoint, model: str | None) -> str:
+    """The model to ask: -m, else the profile's, else the first the endpoint lists.
+    Raises :class:`APIError` when the list cannot be read, :class:`UsageError` when empty."""
     if model:
         return model
     if endpoint.model:
@@ -62,9 +96,10 @@ async def resolve_model(client: Any, endpoint: Endpoint, model: str | None) -> s
     try:
         models = await client.list_models()
     except APIError as exc:
-        raise UsageError(
-            f"no model given (-m MODEL) and the model list could not be read: {exc}"
-        ) from None
+        exc.message = (
+            f"no model given (-m MODEL) and the model list could not be read: {exc.message}"
+        )
+        raise
     if not models:
         raise UsageError("no model given (-m MODEL) and the endpoint lists no models")
     return models[0].id
@@ -109,16 +144,30 @@ async def ask(
             tools=tools,
         )
     except InvalidParameter as exc:
-        err.write(f"redpill-tui: invalid parameter {exc.param}: {exc.message}\n")
+        err.write(f"redpill-tui: invalid parameter {exc.param}: {neutralize(exc.message)}\n")
         return EXIT_USAGE
+    problem = check_key(endpoint)
+    if problem:
+        err.write(f"redpill-tui: {problem}\n")
+        return EXIT_USAGE
+    redact = redactor(endpoint)
 
     client = make_client(endpoint, cfg, read_timeout=opts.timeout, **(client_options or {}))
     async with client:
         try:
-            model = await resolve_model(client, endpoint, opts.model)
+            model = await resolve_model(client, endpoint, opts.model or params.get("model"))
         except UsageError as exc:
-            err.write(f"redpill-tui: {exc}\n")
+            err.write(f"redpill-tui: {redact(neutralize(str(exc)))}\n")
             return EXIT_USAGE
+        except APIError as exc:
+            if opts.json_out:  # scripts get their one JSON object, error included
+                failed = StreamAccumulator()
+                failed.fail(exc)
+                result = {**failed.result(), "error": _redacted(exc.to_dict(), redact)}
+                out.write(json_safe(json.dumps(result, ensure_ascii=False)) + "\n")
+                out.flush()
+            err.write(f"redpill-tui: {redact(neutralize(str(exc)))}\n")
+            return EXIT_API
         request = build_request(model=model, messages=messages, params=params, tools=tools)
         n = request.n or 1
         printer = _Printer(out, safe) if (not opts.json_out and n == 1) else None
@@ -140,25 +189,30 @@ async def ask(
 
     if opts.json_out:
         result = acc.result()
+        if result["error"] is not None:
+            result["error"] = _redacted(result["error"], redact)
         if opts.verify:
             result["verification"] = verification
-        out.write(json.dumps(result, ensure_ascii=False) + "\n")
+        out.write(json_safe(json.dumps(result, ensure_ascii=False)) + "\n")
     else:
         _print_text(acc, out, safe, streamed=printer.written if printer else 0)
     out.flush()
     if verification is not None and not opts.json_out:
         err.write(
-            neutralize(f"signature: {verification['verdict']}: {verification['detail']}") + "\n"
+            redact(neutralize(f"signature: {verification['verdict']}: {verification['detail']}"))
+            + "\n"
         )
     if acc.error is not None:
-        err.write(f"redpill-tui: {neutralize(str(acc.error))}\n")
+        err.write(f"redpill-tui: {redact(neutralize(str(acc.error)))}\n")
         if acc.error.request_id:
-            err.write(f"  request id: {neutralize(acc.error.request_id)}\n")
+            err.write(f"  request id: {redact(neutralize(acc.error.request_id))}\n")
         return EXIT_API
     return EXIT_OK
 
 
 def _print_text(acc: StreamAccumulator, out: TextIO, safe: bool, streamed: int) -> None:
+    """What was not streamed yet: every choice (under a header when there are several),
+    then refusals and tool calls, ending with a newline when anything was printed."""
     clean = neutralize if safe else (lambda s: s)
     choices = acc.ordered()
     many = len(choices) > 1
@@ -171,16 +225,21 @@ def _print_text(acc: StreamAccumulator, out: TextIO, safe: bool, streamed: int) 
         body = choice.content
         if not many and streamed:
             body = body[streamed:]
+        printed = bool(streamed and not many) or bool(body)
         if body:
             out.write(clean(body))
+        extras = []
         if choice.refusal:
-            out.write(clean(f"[refusal] {choice.refusal}"))
+            extras.append(f"[refusal] {choice.refusal}")
         for call in choice.ordered_tool_calls():
-            out.write(clean(f"\n[tool call {call.id or '?'}] {call.name}({call.arguments})"))
+            extras.append(f"[tool call {call.id or '?'}] {call.name}({call.arguments})")
         if choice.function_call is not None:
             fc = choice.function_call
-            out.write(clean(f"\n[function call] {fc.name}({fc.arguments})"))
-        if many or choice.content or streamed or choice.tool_calls or choice.refusal or streamed:
+            extras.append(f"[function call] {fc.name}({fc.arguments})")
+        for extra in extras:
+            out.write(("\n" if printed else "") + clean(extra))
+            printed = True
+        if printed or many:
             out.write("\n")
 
 
@@ -191,20 +250,24 @@ async def models(
     json_out: bool = False,
     out: TextIO | None = None,
     err: TextIO | None = None,
+    client_options: dict[str, Any] | None = None,
 ) -> int:
     out = out or sys.stdout
     err = err or sys.stderr
-    client = make_client(endpoint, cfg)
+    problem = check_key(endpoint)
+    if problem:
+        err.write(f"redpill-tui: {problem}\n")
+        return EXIT_USAGE
+    client = make_client(endpoint, cfg, **(client_options or {}))
     async with client:
         try:
             items = await client.list_models()
         except APIError as exc:
-            err.write(f"redpill-tui: {neutralize(str(exc))}\n")
+            err.write(f"redpill-tui: {redactor(endpoint)(neutralize(str(exc)))}\n")
             return EXIT_API
     if json_out:
-        out.write(
-            json.dumps([m.model_dump(exclude_none=True) for m in items], ensure_ascii=False) + "\n"
-        )
+        dump = [m.model_dump(exclude_none=True) for m in items]
+        out.write(json_safe(json.dumps(dump, ensure_ascii=False)) + "\n")
         return EXIT_OK
     rows = [("MODEL", "CONTEXT", "PRICE IN/OUT per token", "TEE")]
     for m in items:
@@ -226,3 +289,12 @@ def run(coro: Any) -> int:
         return asyncio.run(coro)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (``| head``): stop quietly, and keep Python from
+        # complaining when it flushes stdout at exit.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return EXIT_API

@@ -8,8 +8,10 @@ a simulator: the text is generated from a word list, not by a model. What it doe
   ``stream`` on and off, ``stream_options.include_usage`` (a final usage chunk);
 - ``response_format`` ``json_object`` (valid JSON) and ``json_schema`` (an instance of it);
 - ``tools`` / ``tool_choice`` and the deprecated ``functions`` / ``function_call``: calls
-  whose arguments satisfy the tool's schema, in parallel when the prompt names several
-  tools; after tool results come back, a text answer that uses them;
+  whose arguments satisfy the tool's schema (local ``$ref`` included), in parallel when
+  the prompt names several tools (one with ``parallel_tool_calls: false``); with
+  ``auto`` a question (``?``) gets the first tool; after tool results come back, a text
+  answer that uses them;
 - invalid parameters are answered with a 400 like a real server's;
 - errors on demand, typed in the message: ``demo:error 429`` (or any status),
   ``demo:error stream`` (an error event mid-stream), ``demo:drop`` (the connection drops
@@ -21,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import math
 import random
 import re
 import time
@@ -121,23 +124,37 @@ class _Choice:
         self.tokens = 0
 
 
-def example_for(schema: Any, rng: random.Random, name: str = "", prompt: str = "") -> Any:
-    """A value that satisfies a (simple) JSON Schema: what a well-behaved model would send."""
+def example_for(
+    schema: Any, rng: random.Random, name: str = "", prompt: str = "", root: Any = None
+) -> Any:
+    """A value that satisfies a (simple) JSON Schema: what a well-behaved model would send.
+
+    Local ``$ref`` (``#/$defs/...``, ``#/definitions/...``) is followed, as pydantic and
+    zod emit them."""
     if not isinstance(schema, dict):
         return {}
+    root = schema if root is None else root
+    ref = schema.get("$ref")
+    if isinstance(ref, str):
+        target = _resolve_ref(root, ref)
+        if target is not None:
+            rest = {k: v for k, v in schema.items() if k != "$ref"}
+            return example_for({**target, **rest}, rng, name, prompt, root)
     if "const" in schema:
         return schema["const"]
     if schema.get("enum"):
         return rng.choice(schema["enum"])
     for key in ("anyOf", "oneOf"):
         if schema.get(key):
-            return example_for(schema[key][0], rng, name, prompt)
+            return example_for(schema[key][0], rng, name, prompt, root)
     if schema.get("allOf"):
         merged: dict[str, Any] = {}
         for part in schema["allOf"]:
             if isinstance(part, dict):
+                if isinstance(part.get("$ref"), str):
+                    part = _resolve_ref(root, part["$ref"]) or {}
                 merged.update(part)
-        return example_for(merged, rng, name, prompt)
+        return example_for(merged, rng, name, prompt, root)
     kind = schema.get("type")
     if isinstance(kind, list):
         kind = next((k for k in kind if k != "null"), "null")
@@ -147,20 +164,16 @@ def example_for(schema: Any, rng: random.Random, name: str = "", prompt: str = "
         props = schema.get("properties") or {}
         out = {}
         for key, sub in props.items():
-            out[key] = example_for(sub, rng, key, prompt)
+            out[key] = example_for(sub, rng, key, prompt, root)
         return out
     if kind == "array":
         count = max(int(schema.get("minItems", 1)), 1)
         count = min(count, int(schema.get("maxItems", count)))
-        return [example_for(schema.get("items") or {}, rng, name, prompt) for _ in range(count)]
-    if kind == "integer":
-        lo = int(schema.get("minimum", 0))
-        hi = int(schema.get("maximum", lo + 10))
-        return rng.randint(lo, max(lo, hi))
-    if kind == "number":
-        lo = float(schema.get("minimum", 0))
-        hi = float(schema.get("maximum", lo + 30))
-        return round(rng.uniform(lo, max(lo, hi)), 1)
+        return [
+            example_for(schema.get("items") or {}, rng, name, prompt, root) for _ in range(count)
+        ]
+    if kind in ("integer", "number"):
+        return _number(schema, rng, kind == "integer")
     if kind == "boolean":
         return rng.random() < 0.5
     if kind == "null":
@@ -180,6 +193,40 @@ def example_for(schema: Any, rng: random.Random, name: str = "", prompt: str = "
     if "maxLength" in schema:
         text = text[: int(schema["maxLength"])]
     return text
+
+
+def _resolve_ref(root: Any, ref: str) -> dict[str, Any] | None:
+    if not ref.startswith("#"):
+        return None
+    node = root
+    for part in ref.lstrip("#").strip("/").split("/") if ref != "#" else ():
+        part = part.replace("~1", "/").replace("~0", "~")
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node if isinstance(node, dict) else None
+
+
+def _number(schema: dict[str, Any], rng: random.Random, integer: bool) -> int | float:
+    """A number within minimum/maximum and their exclusive forms."""
+    lo, hi = schema.get("minimum"), schema.get("maximum")
+    xlo, xhi = schema.get("exclusiveMinimum"), schema.get("exclusiveMaximum")
+    step = 1 if integer else 0.1
+    if isinstance(xlo, (int, float)) and not isinstance(xlo, bool):
+        lo = xlo + step if lo is None else max(lo, xlo + step)
+    if isinstance(xhi, (int, float)) and not isinstance(xhi, bool):
+        hi = xhi - step if hi is None else min(hi, xhi - step)
+    if lo is None and hi is None:
+        lo, hi = 0, 10 if integer else 30
+    elif lo is None:
+        lo = hi - (10 if integer else 30)
+    elif hi is None:
+        hi = lo + (10 if integer else 30)
+    if integer:
+        low, high = math.ceil(lo), math.floor(hi)
+        return rng.randint(low, max(low, high))
+    value = round(rng.uniform(lo, max(lo, hi)), 1)
+    return value if lo <= value <= hi else rng.uniform(lo, max(lo, hi))
 
 
 class DemoTransport(httpx.AsyncBaseTransport):
@@ -477,7 +524,7 @@ class DemoTransport(httpx.AsyncBaseTransport):
                 chosen = [defs[0]] if "?" in prompt else []
         if not chosen:
             return None
-        if legacy:
+        if legacy or body.get("parallel_tool_calls") is False:
             chosen = chosen[:1]  # legacy mode has one function call per reply
         deltas: list[dict[str, Any]] = []
         for k, d in enumerate(chosen):
@@ -529,15 +576,40 @@ class _DemoStream(httpx.AsyncByteStream):
         obj = {**self.meta, "object": "chat.completion.chunk", "choices": choices, **extra}
         return b"data: " + json.dumps(obj, ensure_ascii=False).encode() + b"\n\n"
 
+    @staticmethod
+    def _opening(c: _Choice) -> dict[str, Any]:
+        """The first delta, shaped like the complete message: ``content`` is ``""`` for a
+        text reply and null for a tool call or refusal (as OpenAI sends them)."""
+        has = {k for d in c.deltas for k in d}
+        text = any(d.get("content") for d in c.deltas)
+        delta: dict[str, Any] = {"role": "assistant"}
+        delta["content"] = (
+            "" if text or not has & {"tool_calls", "function_call", "refusal"} else None
+        )
+        if "refusal" in has:
+            delta["refusal"] = ""
+        return delta
+
+    def _failure(self, kind: str) -> bytes:
+        if kind == "drop":
+            raise httpx.RemoteProtocolError("the demo dropped the connection, as asked")
+        err = {
+            "message": "the demo failed mid-stream, as asked",
+            "type": "server_error",
+            "code": "demo_stream_error",
+        }
+        return b"data: " + json.dumps({"error": err}).encode() + b"\n\n"
+
     async def __aiter__(self) -> AsyncIterator[bytes]:
         kind = self.trigger.group(1).lower() if self.trigger else ""
         fail_stream = kind == "error" and (self.trigger.group(2) or "").lower() == "stream"
+        failing = fail_stream or kind == "drop"
         yield b": demo endpoint (offline simulator)\n\n"
         yield self._event(
             [
                 {
                     "index": c.index,
-                    "delta": {"role": "assistant", "content": ""},
+                    "delta": self._opening(c),
                     "logprobs": None,
                     "finish_reason": None,
                 }
@@ -547,15 +619,8 @@ class _DemoStream(httpx.AsyncByteStream):
         longest = max((len(c.deltas) for c in self.choices), default=0)
         fail_at = max(1, longest // 2)
         for tick in range(longest):
-            if (fail_stream or kind == "drop") and tick == fail_at:
-                if kind == "drop":
-                    raise httpx.RemoteProtocolError("the demo dropped the connection, as asked")
-                err = {
-                    "message": "the demo failed mid-stream, as asked",
-                    "type": "server_error",
-                    "code": "demo_stream_error",
-                }
-                yield b"data: " + json.dumps({"error": err}).encode() + b"\n\n"
+            if failing and tick == fail_at:
+                yield self._failure(kind)
                 return
             order = list(self.choices)
             self.rng.shuffle(order)
@@ -577,6 +642,10 @@ class _DemoStream(httpx.AsyncByteStream):
             yield b"".join(parts)
             if self.t.delay:
                 await asyncio.sleep(self.t.delay)
+        if failing:
+            # A reply too short to fail halfway fails before it finishes.
+            yield self._failure(kind)
+            return
         for c in self.choices:
             yield self._event(
                 [{"index": c.index, "delta": {}, "logprobs": None, "finish_reason": c.finish}]

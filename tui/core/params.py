@@ -15,10 +15,15 @@ def parse_param(text: str) -> tuple[str, Any]:
     if not sep or not key:
         raise InvalidParameter(key or text, f"expected KEY=VALUE, got {text!r}")
     try:
-        value = json.loads(raw)
+        # NaN and Infinity are not JSON (Python's parser takes them; a server's would not)
+        value = json.loads(raw, parse_constant=_not_json)
     except ValueError:
         value = raw
     return key, value
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def load_tools(text: str, source: str = "tools file") -> list[dict[str, Any]]:

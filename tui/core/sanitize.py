@@ -33,3 +33,12 @@ def neutralize(text: str) -> str:
 
 def is_safe(text: str) -> bool:
     return _UNSAFE.search(text) is None
+
+
+def json_safe(json_text: str) -> str:
+    """Escape, as ``\\uXXXX``, the terminal-steering characters JSON leaves raw (C1
+    controls, DEL, bidi overrides). Only valid for JSON text: outside strings JSON is
+    ASCII, so every such character is inside a string and the escape keeps its value."""
+    if not _UNSAFE.search(json_text):
+        return json_text
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", json_text)
