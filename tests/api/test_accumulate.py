@@ -848,3 +848,18 @@ def test_any_chunking_gives_the_same_result(cuts, crlf):
     points = sorted({c for c in cuts if c < len(body)})
     pieces = [body[a:b] for a, b in zip([0, *points], [*points, len(body)], strict=True)]
     assert _result(pieces) == _result([RICH_BODY])
+
+
+def test_tokens_per_second_of_a_whole_body_is_over_the_whole_request():
+    now = [100.0]
+    acc = StreamAccumulator(clock=lambda: now[0])
+    now[0] = 102.0  # the body took two seconds to come
+    acc.load_completion(
+        {
+            "id": "x",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}}],
+            "usage": {"prompt_tokens": 3, "completion_tokens": 10, "total_tokens": 13},
+        }
+    )
+    acc.finish()
+    assert acc.tokens_per_second == 5.0

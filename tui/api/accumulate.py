@@ -174,6 +174,7 @@ class StreamAccumulator:
         self.done = False  # [DONE] seen, or a complete (non-stream) body read
         self.finished = False  # nothing more will arrive
         self.cancelled = False
+        self.whole_body = False  # the reply came as one JSON body, not a stream
         self.events = 0
         self.timings = Timings(started=clock())
         self._dirty: set[int] = set()
@@ -335,6 +336,7 @@ class StreamAccumulator:
 
     def load_completion(self, obj: Any) -> None:
         """A complete (non-stream) response body, or an error body in its place."""
+        self.whole_body = True
         if (
             isinstance(obj, dict)
             and obj.get("error") not in (None, "", {})
@@ -426,9 +428,12 @@ class StreamAccumulator:
     def tokens_per_second(self) -> float | None:
         t = self.timings
         end = t.finished if t.finished is not None else self._clock()
-        if t.first_token is None or end <= t.first_token:
+        # A complete (non-stream) body arrives all at once: the rate is over the whole
+        # request, not over the microseconds between its first and last token.
+        start = t.started if self.whole_body else t.first_token
+        if start is None or end <= start:
             return None
-        return self.completion_tokens / (end - t.first_token)
+        return self.completion_tokens / (end - start)
 
     def timings_dict(self) -> dict[str, Any]:
         t = self.timings
