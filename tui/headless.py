@@ -180,7 +180,7 @@ async def ask(
                 await verify_reply(
                     client,
                     completion_id=acc.id,
-                    model=acc.model or model,
+                    model=model,  # the model asked for: the endpoint routes by it
                     request_sha256=exchange.request_sha256,
                     response_sha256=exchange.response_sha256,
                     complete=exchange.complete and exchange.status == 200 and acc.error is None,

@@ -133,6 +133,8 @@ def check_signature(doc: Any, request_sha256: str, response_sha256: str) -> Veri
     if req != request_sha256.lower():
         v.verdict = REQUEST_MISMATCH
         v.detail = f"the signed request hash {req[:16]}… is not ours {request_sha256[:16]}…"
+        if resp != response_sha256.lower():
+            v.detail += "; the response hash differs too"
         return v
     v.checks.append("request hash matches the bytes we sent")
     if resp != response_sha256.lower():
@@ -141,6 +143,8 @@ def check_signature(doc: Any, request_sha256: str, response_sha256: str) -> Veri
         return v
     v.checks.append("response hash matches the bytes we received")
     if str(algo).lower() not in ("ecdsa", "secp256k1"):
+        # We cannot tell a good signature from a bad one here: not available, not invalid.
+        v.verdict = NOT_AVAILABLE
         v.detail = f"signing algorithm {algo!r} is not checked by this app (only ecdsa/secp256k1)"
         return v
     try:
@@ -167,6 +171,8 @@ async def verify_reply(
     complete: bool = True,
 ) -> Verification:
     """Fetch the signature of a finished reply and check it against our hashes."""
+    import httpx
+
     from ..api.errors import APIError
 
     if not request_sha256 or not response_sha256:
@@ -182,12 +188,26 @@ async def verify_reply(
             f"signature/{completion_id}", {"model": model, "signing_algo": "ecdsa"}
         )
     except APIError as exc:
-        if exc.status == 404:
-            why = "the endpoint has no signature for this reply (404: expired, or not a RedPill endpoint)"
-        else:
-            why = f"the signature could not be fetched: {exc}"
-        return Verification(NOT_AVAILABLE, why)
+        return Verification(NOT_AVAILABLE, _unavailable(exc))
+    except httpx.HTTPError as exc:  # a body cut off while being read
+        return Verification(NOT_AVAILABLE, f"the signature could not be fetched: {exc}")
     return check_signature(doc, request_sha256, response_sha256)
+
+
+def _unavailable(exc: Any) -> str:
+    if exc.status != 404:
+        return f"the signature could not be fetched: {exc}"
+    text = f"{exc.type or ''} {exc.message or ''}".lower()
+    if "expired" in text or exc.type == "not_found":
+        # RedPill: {"error": {"message": "Chat id not found or expired", "type": "not_found"}}
+        return (
+            "expired: the endpoint no longer has a signature for this reply "
+            f"(404: {exc.message}; RedPill keeps them for a few minutes)"
+        )
+    return (
+        f"this endpoint does not serve signatures (404: {exc.message}): "
+        "probably not a RedPill endpoint"
+    )
 
 
 # -- attestation -------------------------------------------------------------------------
@@ -223,11 +243,28 @@ class AttestationSummary:
     def addresses(self) -> set[str]:
         return {p.signing_address.lower() for p in self.parties if p.signing_address}
 
+    @property
+    def not_checked(self) -> list[str]:
+        return list(NOT_CHECKED)
+
+    def describe(self) -> list[str]:
+        """Plain lines: what this app checked (✓ passed, ✗ failed, ? could not tell) and
+        what it did not check."""
+        lines = ["Checks this app performed:"]
+        for label, ok, note in self.checks:
+            mark = "✓" if ok else ("✗" if ok is False else "?")
+            lines.append(f"{mark} {label}{f' ({note})' if note else ''}")
+        lines.append("Not checked here:")
+        lines += [f"– {line}" for line in self.not_checked]
+        return lines
+
 
 NOT_CHECKED = [
     "The Intel TDX quote is not verified against Intel's collateral (needs Intel's services, online).",
     "The NVIDIA GPU attestation payload is not verified against NVIDIA's service (online).",
     "The event log is not replayed against the quote's measurements.",
+    "The quote is not parsed: that its report data binds the signing address and our nonce "
+    "is not checked (the nonce check above reads the report's JSON fields only).",
 ]
 
 
@@ -255,10 +292,22 @@ def _party(obj: dict[str, Any], role: str) -> Party:
     )
 
 
+_FLAT_KEYS = ("signing_address", "intel_quote", "nvidia_payload", "all_attestations")
+
+
 def parse_attestation(doc: Any, nonce: str, reply_address: str | None = None) -> AttestationSummary:
     """Read every known shape of ``/attestation/report`` into one summary with checks."""
     if not isinstance(doc, dict):
         raise ValueError("the attestation report is not a JSON object")
+    known = ("gateway_attestation", "model_attestations", *_FLAT_KEYS)
+    if not any(k in doc for k in known):
+        err = doc.get("error")
+        if isinstance(err, dict):
+            what = " ".join(str(err.get(k)) for k in ("type", "message") if err.get(k))
+            raise ValueError(f"the attestation endpoint returned an error: {what or err}")
+        if err:
+            raise ValueError(f"the attestation endpoint returned an error: {err}")
+        raise ValueError("the attestation report has no attestation in a known shape")
     parties: list[Party] = []
     if isinstance(doc.get("gateway_attestation"), dict) or isinstance(
         doc.get("model_attestations"), list
@@ -309,6 +358,14 @@ def parse_attestation(doc: Any, nonce: str, reply_address: str | None = None) ->
                 f"the verified reply's signing address {reply_address} appears in the report",
                 found,
                 "",
+            )
+        )
+    else:
+        summary.checks.append(
+            (
+                "the reply's signing address appears in the report",
+                None,
+                "not checked: no verified reply to compare",
             )
         )
     has_quote = any(p.intel_quote for p in parties)

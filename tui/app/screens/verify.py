@@ -16,7 +16,7 @@ from textual.widgets import Button, Collapsible, Static
 
 from ...core.conversation import Turn
 from ...core.sanitize import neutralize
-from ...core.verify import NOT_CHECKED, fetch_attestation, verify_reply
+from ...core.verify import fetch_attestation, verify_reply
 
 
 def _text(value: str) -> Content:
@@ -51,7 +51,9 @@ class VerifyScreen(ModalScreen[None]):
         super().__init__()
         self.turn = turn
         self.client = client
-        self.model = turn.model or (turn.request or {}).get("model") or model
+        # The model id we asked for: the endpoints route by it, while the id a reply
+        # reports may be the backend's own name (e.g. a path to the weights).
+        self.model = (turn.request or {}).get("model") or model or turn.model or ""
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -135,7 +137,7 @@ class VerifyScreen(ModalScreen[None]):
                 Static(_text(f"{mark} {label}{f' ({note})' if note else ''}"), classes=cls)
             )
         widgets.append(Static("Not checked here", classes="head"))
-        widgets += [Static(_text(f"– {line}"), classes="muted") for line in NOT_CHECKED]
+        widgets += [Static(_text(f"– {line}"), classes="muted") for line in summary.not_checked]
         for party in summary.parties:
             title = f"{party.role}{f' · {party.model_name}' if party.model_name else ''} · {party.signing_address or 'no address'}"
             parts = [
@@ -169,7 +171,8 @@ class VerifyScreen(ModalScreen[None]):
                 )
             if party.info:
                 parts.append(Collapsible(Static(_text(_short(party.info))), title="Info"))
-            widgets.append(Collapsible(*parts, title=neutralize(title), collapsed=False))
+            # The title holds text from the server: Content, so it is never read as markup.
+            widgets.append(Collapsible(*parts, title=_text(title), collapsed=False))  # type: ignore[arg-type]
         await box.mount_all(widgets)
 
     def action_close(self) -> None:

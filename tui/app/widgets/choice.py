@@ -51,7 +51,6 @@ class ChoiceView(Vertical):
         self.json_mode = json_mode
         self._shown = 0  # characters of content already handed to the Markdown widget
         self._reasoning_shown = 0
-        self._stream: Any = None
         self._final = False
         self._ready = False
         self._deferred: tuple[str, tuple[Any, ...]] | None = None
@@ -86,9 +85,11 @@ class ChoiceView(Vertical):
         if len(content) > self._shown:
             new = content[self._shown :]
             self._shown = len(content)
-            if self._stream is None:
-                self._stream = Markdown.get_stream(self.markdown)
-            await self._stream.write(neutralize(new))
+            # The screen calls this at most once a frame with everything that arrived,
+            # so one append per frame: Markdown re-parses only its last block.
+            # (MarkdownStream is not used: stopping it before its task has run raises
+            # CancelledError into the caller and drops what was pending.)
+            await self.markdown.append(neutralize(new))
         reasoning = state.reasoning or ""
         if len(reasoning) != self._reasoning_shown:
             self._reasoning_shown = len(reasoning)
@@ -114,9 +115,6 @@ class ChoiceView(Vertical):
         if not self._ready:
             self._deferred = ("finalize", (state, error, cancelled))
             return
-        if self._stream is not None:
-            await self._stream.stop()
-            self._stream = None
         content = state.content or ""
         if self.json_mode and content and not self._final:
             text = content

@@ -89,6 +89,7 @@ class TurnView(Vertical):
         self.active = turn.chosen
         self._views: dict[int, ChoiceView] = {}
         self._stale: set[int] = set()
+        self._unfinished: dict[int, Any] = {}  # final records of hidden choices
         self._n = self._expected_choices()
         self.set_class(columns, "columns")
 
@@ -199,7 +200,11 @@ class TurnView(Vertical):
         """The turn is over (or loaded from a file): render every choice in full."""
         for record in self.turn.choices:
             view = await self._ensure_view(record.index)
-            await view.finalize(record, None, self.turn.cancelled)
+            if view.display:
+                await view.finalize(record, None, self.turn.cancelled)
+            else:
+                # A hidden tab renders when it is shown: n replies cost one render.
+                self._unfinished[record.index] = record
         self._stale.clear()
         error = self.turn.error
         if error is not None or (self.turn.cancelled and not self.turn.choices):
@@ -239,7 +244,12 @@ class TurnView(Vertical):
         elif t.cancelled:
             parts.append("cancelled")
         if t.verification:
-            parts.append(f"signature: {t.verification.get('verdict', '?')}")
+            verdict = t.verification.get("verdict", "?")
+            detail = t.verification.get("detail") or ""
+            parts.append(
+                f"signature: {verdict}"
+                + (f" ({detail})" if detail and verdict != "verified" else "")
+            )
         self.query_one(".meta", Static).update(neutralize(" · ".join(str(p) for p in parts)))
 
     # -- choices ----------------------------------------------------------------------
@@ -260,6 +270,11 @@ class TurnView(Vertical):
         self.post_message(self.ChoiceSelected(self, index))
 
     async def _catch_up(self) -> None:
+        for i, record in list(self._unfinished.items()):
+            view = self._views[i]
+            if view.display:
+                del self._unfinished[i]
+                await view.finalize(record, None, self.turn.cancelled)
         for i in list(self._stale):
             view = self._views[i]
             if not view.display:
