@@ -325,3 +325,29 @@ async def test_input_is_not_blocked_while_streaming(loopback):
         assert app.chat.has_class("no-sidebar")
         await settle(app, pilot)
         assert app.chat.conversation.turns[-1].choices[0].content.startswith("w0 w1")
+
+
+async def test_long_conversation_mounts_its_last_turns_and_earlier_ones_on_demand(loopback):
+    from tui.app.widgets.conversation import BATCH, WINDOW
+    from tui.core.conversation import ChoiceRecord, Conversation, Turn
+
+    conv = Conversation(model="test-model", title="long")
+    for i in range(30):
+        turn = Turn(input=[{"role": "user", "content": f"question {i}"}])
+        turn.choices = [ChoiceRecord(index=0, content=f"answer {i}", finish_reason="stop")]
+        conv.turns.append(turn)
+    app = make_app(loopback.base_url, conversation=conv)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        views = list(app.chat.query(TurnView).results(TurnView))
+        assert [v.turn.input[0]["content"] for v in views][-1] == "question 29"
+        assert len(views) == WINDOW
+        earlier = app.chat.query_one("#earlier", Static)
+        assert earlier.display and f"{30 - WINDOW} earlier turns" in str(earlier.render())
+        app.chat.query_one("#conversation").scroll_home(animate=False)  # the user reaches the top
+        await pilot.pause()
+        await pilot.pause()
+        assert len(list(app.chat.query(TurnView).results(TurnView))) == WINDOW + BATCH
+        assert f"{30 - WINDOW - BATCH} earlier turns" in str(earlier.render())
+        # the conversation itself is whole: the next request carries every turn
+        assert len(app.chat.conversation.turns) == 30

@@ -1,47 +1,116 @@
 """The conversation pane: a scrolling column of turns that stays anchored to the bottom
-while a reply streams, until the user scrolls up."""
+while a reply streams, until the user scrolls up.
+
+A long conversation mounts only its last turns; earlier ones are mounted a batch at a
+time when the user scrolls to the top (or clicks the line that says how many there are),
+so opening 500 turns costs what opening 6 does."""
 
 from __future__ import annotations
 
 from textual.containers import VerticalScroll
+from textual.message import Message
 from textual.widgets import Static
 
 from ...core.conversation import Conversation, Turn
 from .tool_calls import ToolCallsPanel, calls_of
 from .turn import TurnView
 
+WINDOW = 6  # turns mounted when a conversation opens (more than a screenful)
+BATCH = 10  # earlier turns mounted each time the user reaches the top
+
+
+class EarlierTurns(Static):
+    """The line above the mounted turns saying how many earlier ones there are."""
+
+    class Wanted(Message):
+        pass
+
+    def on_click(self) -> None:
+        self.post_message(self.Wanted())
+
 
 class ConversationView(VerticalScroll, can_focus=True):
     DEFAULT_CSS = """
     ConversationView { height: 1fr; padding: 0 1; scrollbar-size-vertical: 1; }
     ConversationView > #empty { color: $text-muted; margin: 1 2; }
+    ConversationView > #earlier { color: $text-muted; text-align: center; margin: 0 2 1 2; }
     """
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.json_mode = False
         self.columns = False
+        self._earlier: list[Turn] = []  # turns not mounted yet, oldest first
+        self._mounting_earlier = False
 
     def compose(self):
+        yield EarlierTurns("", id="earlier", markup=False)
         yield Static(
             "Type a message below and press enter.\n"
             "F1 help · F2 request preview · F4 pick model · ctrl+b parameters · ctrl+p commands",
             id="empty",
         )
 
+    def _view(self, turn: Turn) -> TurnView:
+        return TurnView(turn, columns=self.columns, json_mode=_json_mode(turn))
+
+    def _show_earlier_count(self) -> None:
+        node = self.query_one("#earlier", EarlierTurns)
+        node.display = bool(self._earlier)
+        count = len(self._earlier)
+        node.update(
+            f"▲ {count} earlier turn{'s' if count != 1 else ''}: scroll up or click to show"
+        )
+
     async def load(self, conversation: Conversation) -> None:
         await self.remove_children(TurnView)
         self.query_one("#empty").display = not conversation.turns
-        views = [
-            TurnView(t, columns=self.columns, json_mode=_json_mode(t)) for t in conversation.turns
-        ]
+        turns = conversation.turns
+        self._earlier = list(turns[:-WINDOW]) if len(turns) > WINDOW else []
+        views = [self._view(t) for t in turns[len(self._earlier) :]]
+        self._show_earlier_count()
         if views:
             await self.mount_all(views)
         self.scroll_end(animate=False)
 
+    async def show_earlier(self, count: int = BATCH) -> int:
+        """Mount up to ``count`` earlier turns above the others, keeping the view still."""
+        if not self._earlier or self._mounting_earlier:
+            return 0
+        self._mounting_earlier = True
+        try:
+            batch = self._earlier[-count:]
+            del self._earlier[-count:]
+            first = next(iter(self.turn_views()), None)
+            views = [self._view(t) for t in batch]
+            before_height = self.virtual_size.height
+            before_y = self.scroll_y
+            if first is not None:
+                await self.mount_all(views, before=first)
+            else:
+                await self.mount_all(views)
+            self._show_earlier_count()
+
+            def keep_place() -> None:
+                grown = self.virtual_size.height - before_height
+                self.scroll_to(y=before_y + max(grown, 0), animate=False)
+
+            self.call_after_refresh(keep_place)
+            return len(views)
+        finally:
+            self._mounting_earlier = False
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if new_value <= 0 and old_value > 0 and self._earlier:
+            self.run_worker(self.show_earlier(), group="earlier", exclusive=True)
+
+    async def on_earlier_turns_wanted(self, event: EarlierTurns.Wanted) -> None:
+        await self.show_earlier()
+
     async def add_turn(self, turn: Turn) -> TurnView:
         self.query_one("#empty").display = False
-        view = TurnView(turn, columns=self.columns, json_mode=_json_mode(turn))
+        view = self._view(turn)
         await self.mount(view)
         self.anchor()
         return view
@@ -55,13 +124,20 @@ class ConversationView(VerticalScroll, can_focus=True):
 
     async def drop_from(self, turn_id: str) -> None:
         """Remove the view of ``turn_id`` and every later turn."""
+        for i, turn in enumerate(self._earlier):
+            if turn.id == turn_id:  # not mounted yet: everything mounted goes too
+                del self._earlier[i:]
+                self._show_earlier_count()
+                await self.remove_children(TurnView)
+                self.query_one("#empty").display = not self._earlier
+                return
         found = False
         for view in self.turn_views():
             if view.turn.id == turn_id:
                 found = True
             if found:
                 await view.remove()
-        self.query_one("#empty").display = not self.turn_views()
+        self.query_one("#empty").display = not self.turn_views() and not self._earlier
 
     async def show_tool_calls(self, conversation: Conversation) -> ToolCallsPanel | None:
         """Offer to answer the last turn's tool calls (if its chosen choice made any)."""
