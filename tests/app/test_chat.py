@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from textual.widgets import Markdown, Static, Tab
+from textual.widgets import Static, Tab
 
 from tests.app.conftest import chunk, make_app, settle
 from tests.loopback import Reply, sse
@@ -30,7 +30,7 @@ def simple_stream(text_parts: list[str], finish: str = "stop") -> Reply:
 
 
 def markdown_text(view: ChoiceView) -> str:
-    return view.query_one(Markdown).source
+    return view.markdown_source
 
 
 async def test_send_streams_reply_and_clears_composer(loopback):
@@ -351,3 +351,32 @@ async def test_long_conversation_mounts_its_last_turns_and_earlier_ones_on_deman
         assert f"{30 - WINDOW - BATCH} earlier turns" in str(earlier.render())
         # the conversation itself is whole: the next request carries every turn
         assert len(app.chat.conversation.turns) == 30
+
+
+async def test_a_long_reply_is_rendered_in_pieces_that_add_up_to_it(loopback):
+    from tui.app.widgets.choice import CHUNK
+
+    paragraphs = [f"Paragraph {i} " + "word " * 30 + "\n\n" for i in range(40)]
+    paragraphs.insert(10, "```python\n" + "x = 1\n\n" * 30 + "```\n\n")
+    loopback.enqueue(simple_stream(paragraphs))
+    app = make_app(loopback.base_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press(*"long", "enter")
+        await settle(app, pilot)
+        view = app.chat.query_one(ChoiceView)
+        text = "".join(paragraphs)
+        assert len(text) > 4 * CHUNK
+        assert len(view.pieces) >= 4
+        assert view.markdown_source == text
+        # the code block is never cut: it sits whole in one piece
+        assert sum("```python" in p.source for p in view.pieces) == 1
+        assert any(p.source.count("```") == 2 for p in view.pieces)
+        conv = app.chat.conversation
+    # the same reply opened from the saved conversation renders in pieces too
+    app = make_app(loopback.base_url, conversation=conv)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        view = app.chat.query_one(ChoiceView)
+        assert view.markdown_source == "".join(paragraphs)
+        assert len(view.pieces) >= 4

@@ -302,13 +302,16 @@ class ChatScreen(Screen):
         view = self.active_view
         if acc is not None:
             turn.finish(acc)
-        self.active_turn = None
         self.active_view = None
-        if view is not None and view.is_attached:
-            await view.show_final()
-        panel = await self.query_one(ConversationView).show_tool_calls(self.conversation)
-        if panel is not None:
-            panel.focus_first()
+        try:
+            if view is not None and view.is_attached:
+                await view.show_final()
+            panel = await self.query_one(ConversationView).show_tool_calls(self.conversation)
+            if panel is not None:
+                panel.focus_first()
+        finally:
+            # Only now is the turn over: a send in between would cut its final render.
+            self.active_turn = None
         self._refresh_preview()
         preview = self.query_one(RequestPreview)
         preview.show_exchange(self.client.last_exchange)
@@ -328,7 +331,8 @@ class ChatScreen(Screen):
 
     def action_cancel(self) -> None:
         if self.active_turn is not None:
-            self.workers.cancel_group(self, "request")
+            if self.active_turn.live is not None:  # still receiving (not just rendering)
+                self.workers.cancel_group(self, "request")
             return
         if self.editing is not None:
             self._end_editing()

@@ -12,7 +12,10 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Collapsible, Markdown, Static
 
+from ...core.blocks import first_cut, split_markdown
 from ...core.sanitize import neutralize
+
+CHUNK = 1500  # characters of Markdown per piece before a new piece starts at a safe cut
 
 FINISH_LABELS = {
     "stop": "stop",
@@ -51,6 +54,7 @@ class ChoiceView(Vertical):
         self.json_mode = json_mode
         self._shown = 0  # characters of content already handed to the Markdown widget
         self._reasoning_shown = 0
+        self._piece_text = ""  # the text of the last Markdown piece
         self._final = False
         self._ready = False
         self._deferred: tuple[str, tuple[Any, ...]] | None = None
@@ -72,7 +76,48 @@ class ChoiceView(Vertical):
 
     @property
     def markdown(self) -> Markdown:
+        """The first Markdown piece of the content."""
         return self.query_one(Markdown)
+
+    @property
+    def pieces(self) -> list[Markdown]:
+        return list(self.query_children(Markdown).results(Markdown))
+
+    @property
+    def markdown_source(self) -> str:
+        """The whole content as handed to the Markdown pieces."""
+        return "".join(m.source for m in self.pieces)
+
+    async def _append(self, text: str) -> None:
+        """Append to the last piece; past CHUNK characters, start a new piece at the first
+        safe cut, so finished pieces keep their cached layout while the last one grows."""
+        while text:
+            combined = self._piece_text + text
+            cut = first_cut(combined, max(CHUNK, len(self._piece_text)))
+            if cut is None:
+                await self.pieces[-1].append(text)
+                self._piece_text = combined
+                return
+            head = text[: cut - len(self._piece_text)]
+            if head:
+                await self.pieces[-1].append(head)
+            text = text[len(head) :]
+            self._piece_text = ""
+            if text:
+                await self.mount(Markdown("", open_links=False), after=self.pieces[-1])
+
+    async def _render_whole(self, text: str) -> None:
+        """One full render of ``text``, in pieces cut at safe points."""
+        pieces = self.pieces
+        if len(pieces) > 1:
+            await self.remove_children(pieces[1:])
+        parts = split_markdown(text, CHUNK)
+        await pieces[0].update(parts[0])
+        if len(parts) > 1:
+            await self.mount_all(
+                [Markdown(p, open_links=False) for p in parts[1:]], after=pieces[0]
+            )
+        self._piece_text = parts[-1]
 
     # -- streaming --------------------------------------------------------------------
 
@@ -89,7 +134,7 @@ class ChoiceView(Vertical):
             # so one append per frame: Markdown re-parses only its last block.
             # (MarkdownStream is not used: stopping it before its task has run raises
             # CancelledError into the caller and drops what was pending.)
-            await self.markdown.append(neutralize(new))
+            await self._append(neutralize(new))
         reasoning = state.reasoning or ""
         if len(reasoning) != self._reasoning_shown:
             self._reasoning_shown = len(reasoning)
@@ -120,11 +165,11 @@ class ChoiceView(Vertical):
             text = content
             with contextlib.suppress(ValueError):
                 text = json.dumps(json.loads(content), indent=2, ensure_ascii=False)
-            await self.markdown.update(f"```json\n{neutralize(text)}\n```")
+            await self._render_whole(f"```json\n{neutralize(text)}\n```")
         elif len(content) != self._shown or (self._shown == 0 and content):
             # Not streamed (loaded, or a complete response): one full render. A streamed
             # reply is already exact: each append re-parsed its last block.
-            await self.markdown.update(neutralize(content))
+            await self._render_whole(neutralize(content))
         self._shown = len(content)
         self._final = True
         reasoning = state.reasoning or ""
