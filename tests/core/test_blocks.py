@@ -2,13 +2,7 @@
 
 from tui.core.blocks import first_cut, inside_fence, split_markdown
 
-TEXT = (
-    "para one\n\n"
-    "```python\nx = 1\n\ny = 2\n```\n\n"
-    "para two\n\n"
-    "~~~\ncode\n\n~~~\n\n"
-    "last"
-)
+TEXT = "para one\n\n```python\nx = 1\n\ny = 2\n```\n\npara two\n\n~~~\ncode\n\n~~~\n\nlast"
 
 
 def test_fences_are_tracked_by_their_own_marker():
