@@ -380,3 +380,41 @@ async def test_a_long_reply_is_rendered_in_pieces_that_add_up_to_it(loopback):
         view = app.chat.query_one(ChoiceView)
         assert view.markdown_source == "".join(paragraphs)
         assert len(view.pieces) >= 4
+
+
+async def test_autosave_during_a_stream_writes_in_the_background_and_the_end_wins(loopback):
+    import threading
+
+    from tui.config import Config
+    from tui.core.store import load_file
+
+    events = [chunk(0, "", role="assistant")] + [chunk(0, f"w{i} ") for i in range(40)]
+    pieces: list = []
+    for p in sse(events):
+        pieces += [p, 0.05]
+    pieces += sse([chunk(0, None, "stop"), "[DONE]"])
+    loopback.enqueue(Reply(status=200, headers=SSE, body=pieces))
+    app = make_app(loopback.base_url, config=Config(autosave=True))
+    writers: list[str] = []
+    store_write = app.store.write
+
+    def write(path, doc):
+        writers.append(threading.current_thread().name)
+        store_write(path, doc)
+
+    app.store.write = write
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press(*"go", "enter")
+        assert app.chat.active_turn is not None, "the reply should still be streaming"
+        app.chat._save_partial()  # what the 3-second timer does mid-stream
+        await settle(app, pilot)
+        saved = load_file(app.store.path_for(app.chat.conversation))
+        assert (
+            saved.turns[-1].choices[0].content == app.chat.conversation.turns[-1].choices[0].content
+        )
+        assert saved.turns[-1].choices[0].finish_reason == "stop"
+    assert writers[0] != threading.main_thread().name, (
+        writers
+    )  # the mid-stream save ran in a thread
+    assert writers[-1] == threading.main_thread().name  # the end of the turn, at once

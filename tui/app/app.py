@@ -4,7 +4,9 @@ and palette commands."""
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,7 @@ from ..config import Config, Endpoint, data_dir, make_client
 from ..core.conversation import Conversation
 from ..core.paramspec import params_to_request, request_to_params
 from ..core.presets import Presets
-from ..core.store import Store, StoreError, load_file, save_file
+from ..core.store import Store, StoreError, load_file, to_document, write_document
 from .chat_screen import ChatScreen
 from .screens.help import HelpScreen
 
@@ -60,6 +62,9 @@ class RedPillApp(App):
         self._store: Store | None = None
         self._presets: Presets | None = None
         self._saved_path: Path | None = None
+        self._save_lock = threading.Lock()  # one snapshot written at a time
+        self._save_seq = 0  # snapshots taken
+        self._saved_seq = 0  # the newest snapshot on disk
         self._save_failed = False
 
     @property
@@ -169,24 +174,53 @@ class RedPillApp(App):
         conversation = conversation or self.new_conversation()
         self.push_screen(ChatScreen(conversation, self.client, self.endpoint))
 
-    def save_conversation(self, conversation: Conversation) -> None:
-        """Autosave (after each turn and every few seconds during a stream)."""
+    def save_conversation(self, conversation: Conversation, *, background: bool = False) -> None:
+        """Autosave (after each turn and every few seconds during a stream).
+
+        The snapshot is taken here, on the UI thread; with ``background`` the encoding,
+        fsync and rename run in a thread so a long conversation never stalls a stream."""
         if not self.config.autosave or not conversation.turns:
             return
-        try:
-            if self._saved_path is not None:
-                save_file(conversation, self._saved_path)
-            else:
-                self.store.save(conversation)
-        except (OSError, StoreError) as exc:
-            if not self._save_failed:
-                self.notify(f"Could not save the conversation: {exc}", severity="error", timeout=10)
-            self._save_failed = True
+        if self._saved_path is not None:
+            path, doc, write = self._saved_path, to_document(conversation), write_document
         else:
-            self._save_failed = False
+            (path, doc), write = self.store.prepare(conversation), self.store.write
+        self._save_seq += 1
+        job = partial(self._write_snapshot, write, path, doc, self._save_seq)
+        if background:
+            self.run_worker(job, thread=True, group="autosave", exit_on_error=False)
+        else:
+            job()
+
+    def _write_snapshot(self, write: Any, path: Path, doc: dict[str, Any], seq: int) -> None:
+        with self._save_lock:
+            if seq < self._saved_seq:
+                return  # a newer snapshot is on disk already
+            try:
+                write(path, doc)
+            except (OSError, StoreError) as exc:
+                error: Exception | None = exc
+            else:
+                error = None
+                self._saved_seq = seq
+        if threading.current_thread() is threading.main_thread():
+            self._save_result(error)
+        else:
+            self.call_from_thread(self._save_result, error)
+
+    def _save_result(self, error: Exception | None) -> None:
+        if error is not None and not self._save_failed:
+            self.notify(f"Could not save the conversation: {error}", severity="error", timeout=10)
+        self._save_failed = error is not None
 
     def on_chat_screen_turn_finished(self, event: ChatScreen.TurnFinished) -> None:
+        # Once a turn, not during a stream: written before anything else happens.
         self.save_conversation(self.chat.conversation)
+
+    async def action_quit(self) -> None:
+        with contextlib.suppress(LookupError):
+            self.save_conversation(self.chat.conversation)  # nothing in flight is lost
+        self.exit()
 
     async def on_unmount(self) -> None:
         if self._client is not None:

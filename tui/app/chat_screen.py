@@ -283,7 +283,7 @@ class ChatScreen(Screen):
     def _save_partial(self) -> None:
         save = getattr(self.app, "save_conversation", None)
         if save is not None:
-            save(self.conversation)
+            save(self.conversation, background=True)
 
     async def _on_frame(self) -> None:
         turn, view = self.active_turn, self.active_view

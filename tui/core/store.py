@@ -138,9 +138,14 @@ def atomic_write(path: Path, data: bytes) -> None:
         pass
 
 
+def write_document(path: Path, doc: dict[str, Any]) -> None:
+    """Encode and write a document made by :func:`to_document` (safe off the UI thread:
+    the document is a snapshot, not the live conversation)."""
+    atomic_write(path, json.dumps(doc, ensure_ascii=False, indent=1).encode())
+
+
 def save_file(conv: Conversation, path: Path) -> None:
-    data = json.dumps(to_document(conv), ensure_ascii=False, indent=1).encode()
-    atomic_write(path, data)
+    write_document(path, to_document(conv))
 
 
 def load_file(path: Path) -> Conversation:
@@ -180,7 +185,17 @@ class Store:
         return self.root / f"{conv.id}.json"
 
     def save(self, conv: Conversation) -> Path:
-        path = self.path_for(conv)
+        path, doc = self.prepare(conv)
+        self.write(path, doc)
+        return path
+
+    def prepare(self, conv: Conversation) -> tuple[Path, dict[str, Any]]:
+        """Where ``conv`` goes and a snapshot of it: cheap, no I/O."""
+        conv.touch()
+        return self.path_for(conv), to_document(conv)
+
+    def write(self, path: Path, doc: dict[str, Any]) -> None:
+        """Write a prepared snapshot (the slow part: may run in a thread)."""
         if path.exists():
             # Never overwrite a file we could not read: a newer version is refused, an
             # unreadable one is kept aside first.
@@ -196,9 +211,7 @@ class Store:
                     and head["version"] > VERSION
                 ):
                     raise NewerFormat(f"{path} is from a newer redpill-tui; not overwritten")
-        conv.touch()
-        save_file(conv, path)
-        return path
+        write_document(path, doc)
 
     def set_aside(self, path: Path) -> Path:
         """Rename an unreadable file out of the way (never over an earlier one)."""
