@@ -23,3 +23,19 @@ def loopback():
 
     with LoopbackServer() as server:
         yield server
+
+
+@pytest.fixture
+def valid_bodies(request):
+    """Opt in: after the test, every chat request body the loopback server received
+    validates against CreateChatCompletionRequest."""
+    server = request.getfixturevalue("loopback") if "loopback" in request.fixturenames else None
+    yield
+    if server is None:
+        return
+    from tests.refdata import request_validator
+
+    check = request_validator()
+    for sent in server.requests:
+        if sent.path.partition("?")[0].endswith("/chat/completions"):
+            check(sent.json())

@@ -24,17 +24,9 @@ EXE = Path(sys.executable).parent / "redpill-tui"
 COMMAND = [str(EXE)] if EXE.exists() else [sys.executable, "-m", "tui"]
 TIMEOUT = 60
 
+# every chat request body sent to the loopback server in this file validates
+pytestmark = pytest.mark.usefixtures("valid_bodies")
 validate_body = request_validator()
-
-
-@pytest.fixture(autouse=True)
-def _every_body_is_valid(request):
-    """Every chat request body sent to the loopback server in this file validates."""
-    server = request.getfixturevalue("loopback") if "loopback" in request.fixturenames else None
-    yield
-    for sent in server.requests if server else ():
-        if sent.path.endswith("/chat/completions"):
-            validate_body(sent.json())
 
 
 def chunk(

@@ -18,17 +18,9 @@ from tui.config import Config, Endpoint
 from tui.headless import AskOptions, ask, models
 
 SECRET = "sk-test-Zq81xTopSecretKey42"
+# every chat request body sent to the loopback server in this file validates
+pytestmark = pytest.mark.usefixtures("valid_bodies")
 validate_body = request_validator()
-
-
-@pytest.fixture(autouse=True)
-def _every_body_is_valid(request):
-    """Every chat request body sent to the loopback server in this file validates."""
-    server = request.getfixturevalue("loopback") if "loopback" in request.fixturenames else None
-    yield
-    for sent in server.requests if server else ():
-        if sent.path.endswith("/chat/completions"):
-            validate_body(sent.json())
 
 
 # -- helpers -----------------------------------------------------------------------------
