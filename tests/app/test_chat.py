@@ -418,3 +418,38 @@ async def test_autosave_during_a_stream_writes_in_the_background_and_the_end_win
         writers
     )  # the mid-stream save ran in a thread
     assert writers[-1] == threading.main_thread().name  # the end of the turn, at once
+
+
+async def test_reloading_a_long_conversation_never_mounts_stale_or_duplicate_turns(loopback):
+    from tui.app.widgets.conversation import WINDOW
+    from tui.core.conversation import ChoiceRecord, Conversation, Turn
+
+    def long_conv(tag: str) -> Conversation:
+        conv = Conversation(model="test-model", title=tag)
+        for i in range(30):
+            turn = Turn(input=[{"role": "user", "content": f"{tag} q{i}"}])
+            turn.choices = [
+                ChoiceRecord(index=0, content=f"{tag} answer {i}\n\n" * 4, finish_reason="stop")
+            ]
+            conv.turns.append(turn)
+        return conv
+
+    a, b = long_conv("A"), long_conv("B")
+    app = make_app(loopback.base_url, conversation=a)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        view = app.chat.query_one("#conversation")
+        for conv in (a, b, b):
+            await app.chat.load_conversation(conv)
+            await pilot.pause()
+            await pilot.pause()
+            shown = [v.turn.input[0]["content"] for v in app.chat.query(TurnView).results(TurnView)]
+            tag = conv.title
+            assert all(s.startswith(tag) for s in shown), shown
+            assert shown[-1] == f"{tag} q29" and len(shown) >= WINDOW
+        view.scroll_home(animate=False)
+        await pilot.pause()
+        await pilot.pause()
+        shown = [v.turn.input[0]["content"] for v in app.chat.query(TurnView).results(TurnView)]
+        assert len(shown) == len(set(shown))
+        assert shown == [f"B q{i}" for i in range(30 - len(shown), 30)]

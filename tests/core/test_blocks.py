@@ -41,3 +41,16 @@ def test_split_keeps_every_character_and_each_piece_is_whole():
 def test_text_without_a_safe_cut_stays_whole():
     text = "```\n" + "line\n\n" * 100  # an unclosed fence: no safe point
     assert split_markdown(text, 50) == [text]
+
+
+def test_fences_inside_list_items_and_inline_triple_backticks():
+    item = "10. Step:\n\n    ```python\n    a = 1\n\n"
+    assert inside_fence(item)  # indented past three spaces, still a fence
+    assert first_cut(item + "b = 2\n    ```\n\nnext", 5) == len(item + "b = 2\n    ```\n\n")
+    assert not inside_fence("```x``` is inline code\n\n")
+
+
+def test_no_cut_before_an_indented_continuation_or_at_the_very_end():
+    text = "1. item\n\n   continued item text\n\nafter"
+    assert first_cut(text, 1) == text.index("after")
+    assert first_cut("para\n\n", 1) is None  # what follows is not known yet

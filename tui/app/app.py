@@ -18,7 +18,7 @@ from ..config import Config, Endpoint, data_dir, make_client
 from ..core.conversation import Conversation
 from ..core.paramspec import params_to_request, request_to_params
 from ..core.presets import Presets
-from ..core.store import Store, StoreError, load_file, to_document, write_document
+from ..core.store import Store, StoreError, encode_document, load_file, to_document, write_document
 from .chat_screen import ChatScreen
 from .screens.help import HelpScreen
 
@@ -185,20 +185,23 @@ class RedPillApp(App):
             path, doc, write = self._saved_path, to_document(conversation), write_document
         else:
             (path, doc), write = self.store.prepare(conversation), self.store.write
+        # Encoded here, on the UI thread: the document shares dicts with the live
+        # conversation. Mid-stream saves use the fast C encoder.
+        data = encode_document(doc, compact=background)
         self._save_seq += 1
-        job = partial(self._write_snapshot, write, path, doc, self._save_seq)
+        job = partial(self._write_snapshot, write, path, data, self._save_seq)
         if background:
             self.run_worker(job, thread=True, group="autosave", exit_on_error=False)
         else:
             job()
 
-    def _write_snapshot(self, write: Any, path: Path, doc: dict[str, Any], seq: int) -> None:
+    def _write_snapshot(self, write: Any, path: Path, data: bytes, seq: int) -> None:
         with self._save_lock:
             if seq < self._saved_seq:
                 return  # a newer snapshot is on disk already
             try:
-                write(path, doc)
-            except (OSError, StoreError) as exc:
+                write(path, data)
+            except Exception as exc:  # reported in the UI, whatever it is
                 error: Exception | None = exc
             else:
                 error = None

@@ -186,7 +186,10 @@ class ChatScreen(Screen):
 
     async def send_text(self, text: str) -> bool:
         if self.active_turn is not None:
-            self.notify("A reply is still streaming: esc cancels it.", severity="warning")
+            if self.active_turn.live is not None:
+                self.notify("A reply is still streaming: esc cancels it.", severity="warning")
+            else:
+                self.notify("The last reply is still being drawn: send again in a moment.")
             return False
         upto = None
         if self.editing is not None:
@@ -541,8 +544,13 @@ class ChatScreen(Screen):
         return view.content_of() if view else ""
 
     async def load_conversation(self, conversation: Conversation) -> None:
-        if self.active_turn is not None:
+        if self.active_turn is not None and self.active_turn.live is not None:
             self.workers.cancel_group(self, "request")
+        # A turn that is rendering its final state finishes first (and is saved).
+        for _ in range(500):
+            if self.active_turn is None:
+                break
+            await asyncio.sleep(0.01)
         self.conversation = conversation
         self.query_one(ParamSidebar).set_values(
             conversation.model, conversation.system, request_to_params(conversation.params)

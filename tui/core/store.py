@@ -138,14 +138,21 @@ def atomic_write(path: Path, data: bytes) -> None:
         pass
 
 
-def write_document(path: Path, doc: dict[str, Any]) -> None:
-    """Encode and write a document made by :func:`to_document` (safe off the UI thread:
-    the document is a snapshot, not the live conversation)."""
-    atomic_write(path, json.dumps(doc, ensure_ascii=False, indent=1).encode())
+def encode_document(doc: dict[str, Any], *, compact: bool = False) -> bytes:
+    """A document made by :func:`to_document` as file bytes. ``compact`` uses the C
+    encoder (several times faster): for saves in the middle of a stream."""
+    if compact:
+        return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
+    return json.dumps(doc, ensure_ascii=False, indent=1).encode()
+
+
+def write_document(path: Path, data: bytes) -> None:
+    """Write encoded document bytes (the slow part, safe in a thread: no shared state)."""
+    atomic_write(path, data)
 
 
 def save_file(conv: Conversation, path: Path) -> None:
-    write_document(path, to_document(conv))
+    write_document(path, encode_document(to_document(conv)))
 
 
 def load_file(path: Path) -> Conversation:
@@ -186,7 +193,7 @@ class Store:
 
     def save(self, conv: Conversation) -> Path:
         path, doc = self.prepare(conv)
-        self.write(path, doc)
+        self.write(path, encode_document(doc))
         return path
 
     def prepare(self, conv: Conversation) -> tuple[Path, dict[str, Any]]:
@@ -194,8 +201,8 @@ class Store:
         conv.touch()
         return self.path_for(conv), to_document(conv)
 
-    def write(self, path: Path, doc: dict[str, Any]) -> None:
-        """Write a prepared snapshot (the slow part: may run in a thread)."""
+    def write(self, path: Path, data: bytes) -> None:
+        """Write an encoded snapshot (the slow part: may run in a thread)."""
         if path.exists():
             # Never overwrite a file we could not read: a newer version is refused, an
             # unreadable one is kept aside first.
@@ -211,7 +218,7 @@ class Store:
                     and head["version"] > VERSION
                 ):
                     raise NewerFormat(f"{path} is from a newer redpill-tui; not overwritten")
-        write_document(path, doc)
+        write_document(path, data)
 
     def set_aside(self, path: Path) -> Path:
         """Rename an unreadable file out of the way (never over an earlier one)."""

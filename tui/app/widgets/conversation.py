@@ -42,6 +42,7 @@ class ConversationView(VerticalScroll, can_focus=True):
         self.columns = False
         self._earlier: list[Turn] = []  # turns not mounted yet, oldest first
         self._mounting_earlier = False
+        self._loading = False
 
     def compose(self):
         yield EarlierTurns("", id="earlier", markup=False)
@@ -63,23 +64,30 @@ class ConversationView(VerticalScroll, can_focus=True):
         )
 
     async def load(self, conversation: Conversation) -> None:
-        await self.remove_children(TurnView)
-        self.query_one("#empty").display = not conversation.turns
         turns = conversation.turns
+        # Before anything is awaited: removing the old views scrolls to the top, which
+        # must not mount the old conversation's earlier turns.
+        self._loading = True
         self._earlier = list(turns[:-WINDOW]) if len(turns) > WINDOW else []
-        views = [self._view(t) for t in turns[len(self._earlier) :]]
-        self._show_earlier_count()
-        if views:
-            await self.mount_all(views)
-        self.scroll_end(animate=False)
+        try:
+            await self.remove_children(TurnView)
+            self.query_one("#empty").display = not turns
+            views = [self._view(t) for t in turns[len(self._earlier) :]]
+            self._show_earlier_count()
+            if views:
+                await self.mount_all(views)
+            self.scroll_end(animate=False)
+        finally:
+            self._loading = False
 
     async def show_earlier(self, count: int = BATCH) -> int:
         """Mount up to ``count`` earlier turns above the others, keeping the view still."""
-        if not self._earlier or self._mounting_earlier:
+        if not self._earlier or self._mounting_earlier or self._loading:
             return 0
         self._mounting_earlier = True
         try:
-            batch = self._earlier[-count:]
+            mounted = {v.turn.id for v in self.turn_views()}
+            batch = [t for t in self._earlier[-count:] if t.id not in mounted]
             del self._earlier[-count:]
             first = next(iter(self.turn_views()), None)
             views = [self._view(t) for t in batch]
@@ -102,7 +110,7 @@ class ConversationView(VerticalScroll, can_focus=True):
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
-        if new_value <= 0 and old_value > 0 and self._earlier:
+        if new_value <= 0 and old_value > 0 and self._earlier and not self._loading:
             self.run_worker(self.show_earlier(), group="earlier", exclusive=True)
 
     async def on_earlier_turns_wanted(self, event: EarlierTurns.Wanted) -> None:
