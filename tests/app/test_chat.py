@@ -328,7 +328,7 @@ async def test_input_is_not_blocked_while_streaming(loopback):
 
 
 async def test_long_conversation_mounts_its_last_turns_and_earlier_ones_on_demand(loopback):
-    from tui.app.widgets.conversation import BATCH, WINDOW
+    from tui.app.widgets.conversation import MAX_TURNS
     from tui.core.conversation import ChoiceRecord, Conversation, Turn
 
     conv = Conversation(model="test-model", title="long")
@@ -341,14 +341,14 @@ async def test_long_conversation_mounts_its_last_turns_and_earlier_ones_on_deman
         await pilot.pause()
         views = list(app.chat.query(TurnView).results(TurnView))
         assert [v.turn.input[0]["content"] for v in views][-1] == "question 29"
-        assert len(views) == WINDOW
+        assert len(views) == MAX_TURNS  # short turns: the most turns the window takes
         earlier = app.chat.query_one("#earlier", Static)
-        assert earlier.display and f"{30 - WINDOW} earlier turns" in str(earlier.render())
+        assert earlier.display and f"{30 - MAX_TURNS} earlier turns" in str(earlier.render())
         app.chat.query_one("#conversation").scroll_home(animate=False)  # the user reaches the top
         await pilot.pause()
         await pilot.pause()
-        assert len(list(app.chat.query(TurnView).results(TurnView))) == WINDOW + BATCH
-        assert f"{30 - WINDOW - BATCH} earlier turns" in str(earlier.render())
+        assert len(list(app.chat.query(TurnView).results(TurnView))) == 30
+        assert not earlier.display
         # the conversation itself is whole: the next request carries every turn
         assert len(app.chat.conversation.turns) == 30
 
@@ -421,7 +421,6 @@ async def test_autosave_during_a_stream_writes_in_the_background_and_the_end_win
 
 
 async def test_reloading_a_long_conversation_never_mounts_stale_or_duplicate_turns(loopback):
-    from tui.app.widgets.conversation import WINDOW
     from tui.core.conversation import ChoiceRecord, Conversation, Turn
 
     def long_conv(tag: str) -> Conversation:
@@ -446,10 +445,27 @@ async def test_reloading_a_long_conversation_never_mounts_stale_or_duplicate_tur
             shown = [v.turn.input[0]["content"] for v in app.chat.query(TurnView).results(TurnView)]
             tag = conv.title
             assert all(s.startswith(tag) for s in shown), shown
-            assert shown[-1] == f"{tag} q29" and len(shown) >= WINDOW
+            assert shown[-1] == f"{tag} q29" and len(shown) < 30
         view.scroll_home(animate=False)
         await pilot.pause()
         await pilot.pause()
         shown = [v.turn.input[0]["content"] for v in app.chat.query(TurnView).results(TurnView)]
         assert len(shown) == len(set(shown))
         assert shown == [f"B q{i}" for i in range(30 - len(shown), 30)]
+
+
+def test_the_opening_window_is_sized_by_text_not_turn_count():
+    from tui.app.widgets.conversation import MAX_TURNS, OPEN_BUDGET, take_last
+    from tui.core.conversation import ChoiceRecord, Turn
+
+    def turns(size: int, count: int = 50) -> list[Turn]:
+        out = []
+        for _ in range(count):
+            t = Turn(input=[{"role": "user", "content": "q"}])
+            t.choices = [ChoiceRecord(index=0, content="x" * size, finish_reason="stop")]
+            out.append(t)
+        return out
+
+    assert take_last(turns(10), OPEN_BUDGET) == MAX_TURNS
+    assert take_last(turns(2000), OPEN_BUDGET) == 2
+    assert take_last(turns(100_000), OPEN_BUDGET) == 1  # one huge reply is still shown

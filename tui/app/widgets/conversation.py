@@ -3,7 +3,7 @@ while a reply streams, until the user scrolls up.
 
 A long conversation mounts only its last turns; earlier ones are mounted a batch at a
 time when the user scrolls to the top (or clicks the line that says how many there are),
-so opening 500 turns costs what opening 6 does."""
+so opening 500 turns costs what opening a few does."""
 
 from __future__ import annotations
 
@@ -15,8 +15,24 @@ from ...core.conversation import Conversation, Turn
 from .tool_calls import ToolCallsPanel, calls_of
 from .turn import TurnView
 
-WINDOW = 6  # turns mounted when a conversation opens (more than a screenful)
-BATCH = 10  # earlier turns mounted each time the user reaches the top
+# What is mounted when a conversation opens, and each time the user reaches the top:
+# the latest turns up to this many characters of text (a few screenfuls), at least one
+# turn and at most MAX_TURNS. Markdown costs by its size, not by its turn count.
+OPEN_BUDGET = 4000
+BATCH_BUDGET = 8000
+MAX_TURNS = 20
+
+
+def take_last(turns: list[Turn], budget: int) -> int:
+    """How many of the last ``turns`` fit in ``budget`` characters (at least one)."""
+    total = count = 0
+    for turn in reversed(turns):
+        count += 1
+        total += sum(len(str(m.get("content") or "")) for m in turn.input)
+        total += sum(len(c.content or "") + len(c.reasoning or "") for c in turn.choices)
+        if total >= budget or count >= MAX_TURNS:
+            break
+    return count
 
 
 class EarlierTurns(Static):
@@ -68,7 +84,7 @@ class ConversationView(VerticalScroll, can_focus=True):
         # Before anything is awaited: removing the old views scrolls to the top, which
         # must not mount the old conversation's earlier turns.
         self._loading = True
-        self._earlier = list(turns[:-WINDOW]) if len(turns) > WINDOW else []
+        self._earlier = list(turns[: len(turns) - take_last(turns, OPEN_BUDGET)])
         try:
             await self.remove_children(TurnView)
             self.query_one("#empty").display = not turns
@@ -80,12 +96,14 @@ class ConversationView(VerticalScroll, can_focus=True):
         finally:
             self._loading = False
 
-    async def show_earlier(self, count: int = BATCH) -> int:
-        """Mount up to ``count`` earlier turns above the others, keeping the view still."""
+    async def show_earlier(self, budget: int = BATCH_BUDGET) -> int:
+        """Mount the next earlier turns (about ``budget`` characters) above the others,
+        keeping the view still."""
         if not self._earlier or self._mounting_earlier or self._loading:
             return 0
         self._mounting_earlier = True
         try:
+            count = take_last(self._earlier, budget)
             mounted = {v.turn.id for v in self.turn_views()}
             batch = [t for t in self._earlier[-count:] if t.id not in mounted]
             del self._earlier[-count:]
