@@ -295,3 +295,18 @@ def test_settings_request_params_shapes():
     assert ts.request_params()["tool_choice"] == {"type": "function", "function": {"name": "a"}}
     ts.choice = "b"  # disabled
     assert any("not an enabled tool" in p for p in ts.problems())
+
+
+async def test_editor_actions_are_on_keys_and_in_the_palette(loopback):
+    app = make_app(loopback.base_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        editor = await open_editor(app, pilot)
+        commands = {c.title: c for c in app.get_system_commands(editor)}
+        assert {"Tools: import a file", "Tools: export to a file", "Tools: add"} <= set(commands)
+        await commands["Tools: load the weather example"].callback()
+        await pilot.pause()
+        assert [s.name for s in app.chat.conversation.toolset.specs] == ["get_weather", "get_time"]
+        await pilot.press("f6")  # import (ctrl+i would be Tab in a terminal)
+        await pilot.pause()
+        assert isinstance(app.screen, PathScreen)

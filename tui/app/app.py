@@ -343,8 +343,36 @@ class RedPillApp(App):
         self.presets.set_default(name)
         self.notify(f"New conversations start with preset {name!r}.", timeout=3)
 
+    def _tool_commands(self, screen: Any) -> Iterable[SystemCommand]:
+        from ..core.tools import examples
+
+        yield SystemCommand("Tools: add", "A new tool definition", screen.action_add)
+        yield SystemCommand("Tools: duplicate", "Copy the selected tool", screen.action_duplicate)
+        yield SystemCommand("Tools: delete", "Delete the selected tool", screen.action_delete)
+        yield SystemCommand(
+            "Tools: enable / disable",
+            "Keep the tool but leave it out of the next request",
+            screen.action_toggle_enabled,
+        )
+        yield SystemCommand("Tools: import a file", "A JSON tools array", screen.action_import_file)
+        yield SystemCommand(
+            "Tools: export to a file", "The API's tools array", screen.action_export_file
+        )
+        for name in examples():
+            yield SystemCommand(
+                f"Tools: load the {name} example",
+                "Starter tool definitions shipped with the app",
+                partial(screen.load_example, name),
+            )
+        yield SystemCommand("Tools: back to the chat", "Close the editor", screen.action_close)
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
+        from .screens.tool_editor import ToolEditorScreen
+
+        if isinstance(screen, ToolEditorScreen):
+            yield from self._tool_commands(screen)
+            return
         if not isinstance(screen, ChatScreen):
             return
         yield SystemCommand("Help: keys", "List every key binding", self.action_help)

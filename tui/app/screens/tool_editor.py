@@ -83,7 +83,9 @@ class ToolEditorScreen(Screen):
         Binding("f10", "duplicate", "Duplicate", id="tools_duplicate"),
         Binding("f5", "delete", "Delete", id="tools_delete"),
         Binding("ctrl+t", "toggle_enabled", "Enable/disable", id="tools_toggle"),
-        Binding("ctrl+i", "import_file", "Import", id="tools_import", show=False),
+        # (ctrl+i would be Tab in a terminal)
+        Binding("f6", "import_file", "Import", id="tools_import"),
+        Binding("f7", "export_file", "Export", id="tools_export"),
     ]
 
     class Changed(Message):
@@ -340,6 +342,10 @@ class ToolEditorScreen(Screen):
             self.notify(str(exc), title="Not imported", severity="error", timeout=10)
             return
         await self._add_all(specs, f"Imported {len(specs)} tool(s) from {path}")
+
+    async def load_example(self, name: str) -> None:
+        specs = examples().get(name, [])
+        await self._add_all(specs, f"Added the {name} example ({len(specs)} tool(s))")
 
     async def _add_all(self, specs: list[ToolSpec], note: str) -> None:
         for spec in specs:
