@@ -81,6 +81,39 @@ def sse(events: list[Any]) -> list[bytes]:
     return out
 
 
+def chunk(
+    index: int = 0,
+    content: str | None = None,
+    *,
+    role: str | None = None,
+    finish: str | None = None,
+    **delta: Any,
+) -> dict[str, Any]:
+    d: dict[str, Any] = {}
+    if role:
+        d["role"] = role
+    if content is not None:
+        d["content"] = content
+    d.update(delta)
+    return {
+        "id": "chatcmpl-test",
+        "object": "chat.completion.chunk",
+        "created": 1,
+        "model": "test-model",
+        "system_fingerprint": "fp_test",
+        "choices": [{"index": index, "delta": d, "logprobs": None, "finish_reason": finish}],
+    }
+
+
+def text_stream(*pieces: str, finish: str = "stop", done: bool = True) -> list[Any]:
+    events: list[Any] = [chunk(0, "", role="assistant")]
+    events += [chunk(0, p) for p in pieces]
+    events.append(chunk(0, finish=finish))
+    if done:
+        events.append("[DONE]")
+    return events
+
+
 def split_every(data: bytes, size: int) -> list[bytes]:
     return [data[i : i + size] for i in range(0, len(data), size)]
 

@@ -12,11 +12,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.loopback import Reply, sse
+from tests.loopback import Reply, chunk, sse, text_stream
 from tests.refdata import STREAMS, request_validator
 
 SECRET = "sk-subprocess-V3ryS3cretKey"
@@ -27,36 +26,6 @@ TIMEOUT = 60
 # every chat request body sent to the loopback server in this file validates
 pytestmark = pytest.mark.usefixtures("valid_bodies")
 validate_body = request_validator()
-
-
-def chunk(
-    index: int = 0,
-    content: str | None = None,
-    *,
-    role: str | None = None,
-    finish: str | None = None,
-) -> dict[str, Any]:
-    delta: dict[str, Any] = {}
-    if role:
-        delta["role"] = role
-    if content is not None:
-        delta["content"] = content
-    return {
-        "id": "chatcmpl-sub",
-        "object": "chat.completion.chunk",
-        "created": 1,
-        "model": "test-model",
-        "choices": [{"index": index, "delta": delta, "finish_reason": finish}],
-    }
-
-
-def stream(*pieces: str) -> list[Any]:
-    return [
-        chunk(0, "", role="assistant"),
-        *[chunk(0, p) for p in pieces],
-        chunk(0, finish="stop"),
-        "[DONE]",
-    ]
 
 
 def env(**extra: str) -> dict[str, str]:
@@ -95,7 +64,7 @@ def test_prompt_from_stdin_streams_json(loopback):
 
 
 def test_text_to_a_pipe_is_exact_and_newline_terminated(loopback):
-    loopback.enqueue(Reply.sse(stream("one ", "two\n", "thr\x1b[1mee")))
+    loopback.enqueue(Reply.sse(text_stream("one ", "two\n", "thr\x1b[1mee")))
     p = run("ask", "--base-url", loopback.base_url, "-m", "m", "count")
     assert p.returncode == 0, p.stderr.decode()
     assert p.stdout.decode() == "one two\nthr\x1b[1mee\n"  # not a terminal: exact bytes
@@ -263,8 +232,8 @@ def _read_all(fd: int, deadline: float) -> bytes:
 
 def test_on_a_terminal_control_sequences_are_neutralised(loopback):
     parts = [HOSTILE[i : i + 2] for i in range(0, len(HOSTILE), 2)]
-    loopback.enqueue(Reply.sse(stream(*parts)))
-    loopback.enqueue(Reply.sse(stream(*parts)))
+    loopback.enqueue(Reply.sse(text_stream(*parts)))
+    loopback.enqueue(Reply.sse(text_stream(*parts)))
     for extra in ([], ["--json"]):
         master, slave = pty.openpty()
         proc = subprocess.Popen(

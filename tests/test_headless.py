@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.loopback import Reply, split_every, sse
+from tests.loopback import Reply, chunk, split_every, sse, text_stream
 from tests.refdata import STREAMS, http_file, request_validator, stream_files
 from tui import cli
 from tui.config import Config, Endpoint
@@ -24,39 +24,6 @@ validate_body = request_validator()
 
 
 # -- helpers -----------------------------------------------------------------------------
-
-
-def chunk(
-    index: int = 0,
-    content: str | None = None,
-    *,
-    role: str | None = None,
-    finish: str | None = None,
-    **delta: Any,
-) -> dict[str, Any]:
-    d: dict[str, Any] = {}
-    if role:
-        d["role"] = role
-    if content is not None:
-        d["content"] = content
-    d.update(delta)
-    return {
-        "id": "chatcmpl-test",
-        "object": "chat.completion.chunk",
-        "created": 1,
-        "model": "test-model",
-        "system_fingerprint": "fp_test",
-        "choices": [{"index": index, "delta": d, "logprobs": None, "finish_reason": finish}],
-    }
-
-
-def text_stream(*pieces: str, finish: str = "stop", done: bool = True) -> list[Any]:
-    events: list[Any] = [chunk(0, "", role="assistant")]
-    events += [chunk(0, p) for p in pieces]
-    events.append(chunk(0, finish=finish))
-    if done:
-        events.append("[DONE]")
-    return events
 
 
 def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
