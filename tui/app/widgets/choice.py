@@ -75,11 +75,6 @@ class ChoiceView(Vertical):
             await getattr(self, name)(*args)
 
     @property
-    def markdown(self) -> Markdown:
-        """The first Markdown piece of the content."""
-        return self.query_one(Markdown)
-
-    @property
     def pieces(self) -> list[Markdown]:
         return list(self.query_children(Markdown).results(Markdown))
 
