@@ -20,6 +20,7 @@ from ..core.paramspec import params_to_request, request_to_params
 from ..core.presets import Presets
 from ..core.store import Store, StoreError, encode_document, load_file, to_document, write_document
 from .chat_screen import ChatScreen
+from .safe import shown
 from .screens.help import HelpScreen
 
 
@@ -66,6 +67,21 @@ class RedPillApp(App):
         self._save_seq = 0  # snapshots taken
         self._saved_seq = 0  # the newest snapshot on disk
         self._save_failed = False
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: Any = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every toast, from every screen and widget, passes here: its text often holds a
+        server's words, so it is neutralised and never parsed as markup."""
+        super().notify(
+            shown(message), title=shown(title), severity=severity, timeout=timeout, markup=False
+        )
 
     @property
     def client(self) -> Any:
