@@ -15,8 +15,8 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import Footer, Static
+from textual.worker import Worker, WorkerState
 
 from ..api.schema import InvalidParameter
 from ..core.conversation import Conversation, Turn
@@ -31,7 +31,7 @@ from .widgets.sidebar import ParamSidebar
 from .widgets.tool_calls import ToolCallsPanel
 from .widgets.turn import MessageView, TurnView
 
-FRAME = 1 / 30
+FRAME = 1 / 30  # seconds between renders of a streaming reply
 SAVE_EVERY = 3.0
 
 
@@ -82,8 +82,9 @@ class ChatScreen(Screen):
         self.active_turn: Turn | None = None
         self.active_view: TurnView | None = None
         self.editing: Turn | None = None
-        self._frame_timer: Timer | None = None
-        self._save_timer: Timer | None = None
+        self._http: asyncio.Task[None] | None = None  # the running exchange
+        self._idle = asyncio.Event()  # set while no turn is running
+        self._idle.set()
         self._confirmed_json = False
         self._models_cache: list[Any] | None = None
 
@@ -160,7 +161,9 @@ class ChatScreen(Screen):
             info = next((m for m in self._models_cache if m.id == self.conversation.model), None)
             sidebar.mark_unsupported(info.supported_parameters if info else None)
 
-    @on(Composer.Changed)
+    # The selector matters: Composer.Changed is TextArea.Changed, and without it the
+    # preview's own TextArea, reloaded here, fired this again: a loop at 100 % CPU.
+    @on(Composer.Changed, "#composer")
     def _draft_changed(self) -> None:
         if self.has_class("preview"):
             self._refresh_preview()
@@ -264,43 +267,77 @@ class ChatScreen(Screen):
         if clear_composer:
             self.query_one(Composer).clear()
         self._refresh_preview()
-        self._frame_timer = self.set_interval(FRAME, self._on_frame)
-        self._save_timer = self.set_interval(SAVE_EVERY, self._save_partial)
-        self.run_worker(self._run(turn, request), group="request", exclusive=True, name="request")
+        self._idle.clear()
+        self.run_worker(
+            self._run(turn, request),
+            group="request",
+            exclusive=True,
+            name="request",
+            exit_on_error=False,
+        )
 
-    async def _run(self, turn: Turn, request: Any) -> None:
+    async def _exchange(self, turn: Turn, request: Any) -> None:
+        """The HTTP exchange alone: whatever happens, the accumulator ends in a state."""
         acc = turn.live
         assert acc is not None
         try:
             _, exchange = await self.client.chat(request, acc)
             turn.record_exchange(exchange)
         except asyncio.CancelledError:
-            acc.cancel()
+            acc.cancel()  # esc: keep what arrived; the render loop goes on to the end
         except Exception as exc:  # never lose the partial reply to a bug below
             from ..api.errors import APIError
 
             acc.fail(APIError(message=f"{type(exc).__name__}: {exc}", kind="protocol"))
+
+    async def _run(self, turn: Turn, request: Any) -> None:
+        """Render the reply once a frame while the exchange runs in a task of its own.
+
+        Rendering happens here, in one task, and is never cancelled half-way: esc cancels
+        only the exchange, and the turn ends after the last frame has been drawn. (A
+        frame timer stopped while its callback awaited a Markdown append cancelled the
+        append mid-way: the view froze, or a CancelledError reached the message loop and
+        the app quit.)"""
+        loop = asyncio.get_running_loop()
+        self._http = http = asyncio.create_task(self._exchange(turn, request))
+        next_save = loop.time() + SAVE_EVERY
+        try:
+            while not http.done():
+                await asyncio.wait({http}, timeout=FRAME)
+                await self._draw_frame(turn)
+                if loop.time() >= next_save and not http.done():
+                    next_save = loop.time() + SAVE_EVERY
+                    self._save_partial()
+        except asyncio.CancelledError:
+            http.cancel()  # the screen or the app is going away
+            raise
         finally:
-            await self._finish(turn)
+            self._http = None
+        await self._finish(turn)
+
+    async def _draw_frame(self, turn: Turn) -> None:
+        view = self.active_view
+        if view is None or turn.live is None:
+            return
+        dirty, meta = turn.live.take_dirty()
+        if not (dirty or meta):
+            return
+        try:
+            await view.refresh_live(dirty)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise
+            # something inside a widget was cancelled, not this turn: draw on
+        except Exception as exc:  # a rendering bug must not end the turn or the app
+            self.log.error(f"frame render failed: {exc!r}")
 
     def _save_partial(self) -> None:
         save = getattr(self.app, "save_conversation", None)
         if save is not None:
             save(self.conversation, background=True)
 
-    async def _on_frame(self) -> None:
-        turn, view = self.active_turn, self.active_view
-        if turn is None or view is None or turn.live is None:
-            return
-        dirty, meta = turn.live.take_dirty()
-        if dirty or meta:
-            await view.refresh_live(dirty)
-
     async def _finish(self, turn: Turn) -> None:
-        for timer in (self._frame_timer, self._save_timer):
-            if timer is not None:
-                timer.stop()
-        self._frame_timer = self._save_timer = None
         acc = turn.live
         view = self.active_view
         if acc is not None:
@@ -315,6 +352,7 @@ class ChatScreen(Screen):
         finally:
             # Only now is the turn over: a send in between would cut its final render.
             self.active_turn = None
+            self._idle.set()
         self._refresh_preview()
         preview = self.query_one(RequestPreview)
         preview.show_exchange(self.client.last_exchange)
@@ -330,12 +368,31 @@ class ChatScreen(Screen):
                 title="Request failed",
             )
 
+    @on(Worker.StateChanged)
+    def _worker_state(self, event: Worker.StateChanged) -> None:
+        """Worker failures are handled here, in one place: reported, never fatal."""
+        worker = event.worker
+        if event.state != WorkerState.ERROR:
+            return
+        error = worker.error
+        self.log.error(f"worker {worker.name!r} failed: {error!r}")
+        if worker.group == "request" and self.active_turn is not None:
+            # The render loop failed: the turn still ends, with what arrived kept.
+            turn = self.active_turn
+            if turn.live is not None:
+                turn.finish(turn.live)
+            self.active_view = None
+            self.active_turn = None
+            self._idle.set()
+            self.post_message(self.TurnFinished(turn))
+        self.notify(f"Internal error ({worker.name}): {error}", severity="error")
+
     # -- actions ----------------------------------------------------------------------
 
     def action_cancel(self) -> None:
         if self.active_turn is not None:
-            if self.active_turn.live is not None:  # still receiving (not just rendering)
-                self.workers.cancel_group(self, "request")
+            if self._http is not None:  # still receiving (not just rendering)
+                self._http.cancel()
             return
         if self.editing is not None:
             self._end_editing()
@@ -544,13 +601,10 @@ class ChatScreen(Screen):
         return view.content_of() if view else ""
 
     async def load_conversation(self, conversation: Conversation) -> None:
-        if self.active_turn is not None and self.active_turn.live is not None:
-            self.workers.cancel_group(self, "request")
+        if self._http is not None:
+            self._http.cancel()
         # A turn that is rendering its final state finishes first (and is saved).
-        for _ in range(500):
-            if self.active_turn is None:
-                break
-            await asyncio.sleep(0.01)
+        await self._idle.wait()
         self.conversation = conversation
         self.query_one(ParamSidebar).set_values(
             conversation.model, conversation.system, request_to_params(conversation.params)

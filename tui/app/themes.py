@@ -27,6 +27,7 @@ COLOR_KEYS = (
     "boost",
 )
 DEFAULT_THEME = "redpill-dark"
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
 def shipped_dir() -> Path:
@@ -81,6 +82,11 @@ def parse_theme(text: str, source: str) -> Theme:
     name = data.get("name")
     if not isinstance(name, str) or not name.strip():
         raise ValueError("needs a name")
+    if not _NAME.fullmatch(name.strip()):
+        # Textual shows theme names in the palette and parses them there as markup.
+        raise ValueError(
+            f"name {name.strip()!r}: letters, digits, '-', '_' and '.' only (up to 64)"
+        )
     if "primary" not in data:
         raise ValueError("needs a primary colour")
     kwargs: dict[str, Any] = {"name": name.strip()}

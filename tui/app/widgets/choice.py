@@ -55,6 +55,7 @@ class ChoiceView(Vertical):
         self._shown = 0  # characters of content already handed to the Markdown widget
         self._reasoning_shown = 0
         self._piece_text = ""  # the text of the last Markdown piece
+        self._settled = 0  # leading pieces that are fresh renders of their source
         self._final = False
         self._ready = False
         self._deferred: tuple[str, tuple[Any, ...]] | None = None
@@ -85,7 +86,10 @@ class ChoiceView(Vertical):
 
     async def _append(self, text: str) -> None:
         """Append to the last piece; past CHUNK characters, start a new piece at the first
-        safe cut, so finished pieces keep their cached layout while the last one grows."""
+        safe cut, so finished pieces keep their cached layout while the last one grows.
+        A piece that is closed is rendered once afresh from its source: appends re-parse
+        only the last block, and that can differ from a parse of the whole (a list holding
+        an indented fence came out as two lists)."""
         while text:
             combined = self._piece_text + text
             cut = first_cut(combined, max(CHUNK, len(self._piece_text)))
@@ -94,25 +98,40 @@ class ChoiceView(Vertical):
                 self._piece_text = combined
                 return
             head = text[: cut - len(self._piece_text)]
-            if head:
-                await self.pieces[-1].append(head)
+            closed = self.pieces[-1]
+            await closed.update(combined[:cut])
+            self._settled = len(self.pieces)
             text = text[len(head) :]
             self._piece_text = ""
             if text:
-                await self.mount(Markdown("", open_links=False), after=self.pieces[-1])
+                await self.mount(Markdown("", open_links=False), after=closed)
 
-    async def _render_whole(self, text: str) -> None:
-        """One full render of ``text``, in pieces cut at safe points."""
-        pieces = self.pieces
-        if len(pieces) > 1:
-            await self.remove_children(pieces[1:])
+    async def _render_whole(self, text: str, keep: int = 0) -> None:
+        """One fresh render of ``text``, in pieces cut at safe points. The first ``keep``
+        pieces already are fresh renders of the first parts, and stay as they are."""
         parts = split_markdown(text, CHUNK)
-        await pieces[0].update(parts[0])
-        if len(parts) > 1:
+        pieces = self.pieces
+        keep = min(keep, len(parts) - 1, len(pieces) - 1)
+        if len(pieces) > keep + 1:
+            await self.remove_children(pieces[keep + 1 :])
+        await pieces[keep].update(parts[keep])
+        if len(parts) > keep + 1:
             await self.mount_all(
-                [Markdown(p, open_links=False) for p in parts[1:]], after=pieces[0]
+                [Markdown(p, open_links=False) for p in parts[keep + 1 :]], after=pieces[keep]
             )
         self._piece_text = parts[-1]
+        self._settled = len(parts)
+
+    async def _reconcile(self, text: str) -> None:
+        """The reply is over: make what is shown equal a fresh render of ``text``,
+        keeping the leading pieces that already are (closed while streaming)."""
+        parts = split_markdown(text, CHUNK)
+        pieces = self.pieces
+        keep = 0
+        while keep < min(self._settled, len(parts)) and pieces[keep].source == parts[keep]:
+            keep += 1
+        if keep < len(parts):
+            await self._render_whole(text, keep)
 
     # -- streaming --------------------------------------------------------------------
 
@@ -161,10 +180,10 @@ class ChoiceView(Vertical):
             with contextlib.suppress(ValueError):
                 text = json.dumps(json.loads(content), indent=2, ensure_ascii=False)
             await self._render_whole(f"```json\n{neutralize(text)}\n```")
-        elif len(content) != self._shown or (self._shown == 0 and content):
-            # Not streamed (loaded, or a complete response): one full render. A streamed
-            # reply is already exact: each append re-parsed its last block.
-            await self._render_whole(neutralize(content))
+        else:
+            # Loaded or complete: one full render. Streamed: the pieces closed while it
+            # streamed stay, the rest is rendered afresh (appends can differ from that).
+            await self._reconcile(neutralize(content))
         self._shown = len(content)
         self._final = True
         reasoning = state.reasoning or ""

@@ -17,6 +17,7 @@ from textual.widgets import Button, Static, TextArea
 from ...core.conversation import Turn
 from ...core.sanitize import neutralize
 from ...core.tools import ToolSettings, check_arguments
+from ..safe import Exact
 
 
 def calls_of(turn: Turn) -> list[dict[str, Any]]:
@@ -111,16 +112,22 @@ class ToolCallsPanel(Vertical):
                     Content(neutralize("\n".join(f"✗ {p}" for p in problems))), classes="problem"
                 )
             elif spec is not None:
-                yield Static("✓ arguments match the tool's schema", classes="ok")
+                yield Static(Content("✓ arguments match the tool's schema"), classes="ok")
             initial = self.turn.tool_results.get(call["id"])
             if initial is None:
                 initial = spec.canned_result if spec is not None else ""
                 self.turn.tool_results[call["id"]] = initial
+            exact = Exact(initial)  # a saved or canned result may hold anything
             area = TextArea(
-                initial, soft_wrap=True, tab_behavior="focus", id=f"result-{i}", classes="result"
+                exact.display,
+                soft_wrap=True,
+                tab_behavior="focus",
+                id=f"result-{i}",
+                classes="result",
             )
             area.border_title = "result"
             area.call_id = call["id"]  # type: ignore[attr-defined]
+            area.exact = exact  # type: ignore[attr-defined]
             yield area
         with Horizontal(classes="buttons"):
             yield Button(
@@ -131,8 +138,9 @@ class ToolCallsPanel(Vertical):
     def _typed(self, event: TextArea.Changed) -> None:
         event.stop()
         call_id = getattr(event.text_area, "call_id", None)
-        if call_id is not None:
-            self.turn.tool_results[call_id] = event.text_area.text
+        exact = getattr(event.text_area, "exact", None)
+        if call_id is not None and exact is not None:
+            self.turn.tool_results[call_id] = exact.resolve(event.text_area.text)
 
     @on(Button.Pressed, "#send-results")
     def _send(self, event: Button.Pressed) -> None:

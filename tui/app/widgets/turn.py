@@ -14,6 +14,7 @@ from textual.widgets import Static, Tab, Tabs
 
 from ...core.conversation import Turn
 from ...core.sanitize import neutralize
+from ..safe import safe
 from .choice import FINISH_LABELS, ChoiceView
 
 
@@ -49,7 +50,7 @@ class MessageView(Static, can_focus=True):
         )
         if role == "function":
             label = f"Function result · {message.get('name', '')}"
-        body = Content.assemble((f"{label}\n", "bold"), neutralize(_text_of(message)))
+        body = Content.assemble((neutralize(f"{label}\n"), "bold"), neutralize(_text_of(message)))
         super().__init__(body, classes="tool" if role in ("tool", "function") else "")
         self.turn_id = turn_id
         self.role = role
@@ -123,7 +124,7 @@ class TurnView(Vertical):
 
     # -- labels -----------------------------------------------------------------------
 
-    def _label(self, index: int) -> str:
+    def _label(self, index: int) -> Content:
         state = self._state(index)
         mark = "✓ " if index == self.turn.chosen and self._n > 1 else ""
         if self.turn.pending and (state is None or state.finish_reason is None):
@@ -136,7 +137,7 @@ class TurnView(Vertical):
             status = "cancelled"
         else:
             status = "—"
-        return f"{mark}Choice {index + 1} · {status}"
+        return safe(f"{mark}Choice {index + 1} · {status}")
 
     def _state(self, index: int) -> Any:
         if self.turn.live is not None:
