@@ -59,7 +59,9 @@ api_key_env = "REDPILL_API_KEY"
 # Or the key itself (then this file is kept readable by you only, mode 0600):
 # api_key = "sk-..."
 # model = "phala/deepseek-chat-v3-0324"
-# Extra HTTP headers sent with every request.
+# Extra HTTP headers sent with every request. A header whose name holds "key", "token",
+# "secret" or "auth" counts as a key: this file is then kept mode 0600, its value is
+# redacted from errors and the raw view, and exports read it from $HEADER_NAME.
 # headers = { "x-redpill-trace-id" = "my-trace" }
 # Default request parameters.
 # [profiles.redpill.params]

@@ -26,8 +26,10 @@ SECRET_HEADER_NAMES = frozenset(
     }
 )
 SECRET_WORDS = ("key", "token", "secret", "auth", "cookie", "password")
-# Shorter values are not redacted: replacing them would mangle ordinary text.
+# Shorter values are not redacted: replacing them would mangle ordinary text. A header
+# value is held to more, since the name rule is broad ("x-auth-mode: bearer").
 MIN_SECRET = 4
+MIN_HEADER_SECRET = 8
 
 
 def is_secret_header(name: str) -> bool:
@@ -72,7 +74,11 @@ class Redactor:
         cls, api_key: str | None, headers: Mapping[str, str] | None = None
     ) -> Redactor:
         """The key, and the value of every secret-looking header."""
-        values = [v for k, v in (headers or {}).items() if is_secret_header(k)]
+        values = [
+            v
+            for k, v in (headers or {}).items()
+            if is_secret_header(k) and len(v.partition(" ")[2] or v) >= MIN_HEADER_SECRET
+        ]
         return cls([api_key, *values])
 
     def __bool__(self) -> bool:
