@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from typing import Any
 
@@ -60,7 +61,8 @@ def ask_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="redpill-tui ask",
         description="Send one prompt (argument or stdin) and stream the answer to stdout.\n"
-        "Exit status: 0 success, 1 API or network error, 2 bad usage or invalid parameter.",
+        "Exit status: 0 success, 1 API or network error, 2 bad usage or invalid parameter,\n"
+        "3 the answer was printed but --verify could not verify it.",
         epilog=ENV_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -184,8 +186,11 @@ def _ask(argv: list[str]) -> int:
     if not prompt.strip():
         sys.stderr.write("redpill-tui: the prompt is empty\n")
         return 2
-    if args.timeout is not None and args.timeout <= 0:
-        sys.stderr.write("redpill-tui: --timeout must be more than 0 seconds\n")
+    if args.timeout is not None and not (math.isfinite(args.timeout) and args.timeout > 0):
+        sys.stderr.write(
+            f"redpill-tui: --timeout must be a finite number of seconds more than 0 "
+            f"(got {args.timeout})\n"
+        )
         return 2
     cfg, endpoint = _setup(args)
     opts = AskOptions(

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .api.redact import is_secret_header, plain_http_warning
+
 APP_NAME = "redpill-tui"
 DEFAULT_KEY_ENV = "REDPILL_API_KEY"
 DEFAULT_BASE_URL = "https://api.red-pill.ai/v1"
@@ -57,7 +59,9 @@ api_key_env = "REDPILL_API_KEY"
 # Or the key itself (then this file is kept readable by you only, mode 0600):
 # api_key = "sk-..."
 # model = "phala/deepseek-chat-v3-0324"
-# Extra HTTP headers sent with every request.
+# Extra HTTP headers sent with every request. A header whose name holds "key", "token",
+# "secret" or "auth" counts as a key: this file is then kept mode 0600, its value is
+# redacted from errors and the raw view, and exports read it from $HEADER_NAME.
 # headers = { "x-redpill-trace-id" = "my-trace" }
 # Default request parameters.
 # [profiles.redpill.params]
@@ -94,8 +98,6 @@ def config_path() -> Path:
 
 
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-# Headers that carry a key: one of these in the file makes it private, like api_key.
-SECRET_HEADERS = {"authorization", "x-api-key", "api-key", "proxy-authorization"}
 PROFILE_KEYS = {"base_url", "api_key_env", "api_key", "model", "headers", "params"}
 TIMEOUT_KEYS = {"connect", "read", "max_retries"}
 
@@ -294,7 +296,8 @@ def load_config(path: Path | None = None, *, create: bool = False) -> Config:
                 bad(f"{prefix}headers.{k}", f"expected a string, got {v!r}; header not sent")
                 continue
             prof.headers[str(k)] = v
-            if str(k).lower() in SECRET_HEADERS:
+            if is_secret_header(str(k)) and v:
+                # A header that carries a key: the file is private, like for api_key.
                 secret_in_file = True
         params = get(table, "params", dict, prefix)
         if params:
@@ -363,6 +366,13 @@ class Endpoint:
     headers: dict[str, str] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
     demo: bool = False
+
+    def plain_http_warning(self) -> str | None:
+        """A one-line warning when the key or a secret header would go unencrypted
+        (plain ``http://``) to a host that is not this machine; else None."""
+        if self.demo:
+            return None
+        return plain_http_warning(self.base_url, self.api_key, self.headers)
 
 
 class UnknownProfile(ValueError):

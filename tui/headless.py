@@ -14,12 +14,14 @@ from typing import Any, TextIO
 
 from .api.accumulate import StreamAccumulator
 from .api.errors import APIError
+from .api.redact import Redactor
 from .api.schema import InvalidParameter
+from .api.textfix import fix_surrogates
 from .config import Config, Endpoint, make_client
 from .core.params import build_request, load_tools
 from .core.sanitize import json_safe, neutralize
 
-EXIT_OK, EXIT_API, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_API, EXIT_USAGE, EXIT_UNVERIFIED = 0, 1, 2, 3
 
 
 class UsageError(Exception):
@@ -44,11 +46,14 @@ def check_key(endpoint: Endpoint) -> str | None:
 
 
 def redactor(endpoint: Endpoint) -> Callable[[str], str]:
-    """Removes the API key from text shown to the user (a server may echo it back)."""
-    key = endpoint.api_key
-    if not key or len(key) < 4:
-        return lambda text: text
-    return lambda text: text.replace(key, "<redacted>")
+    """Removes the API key and secret header values from text shown to the user (a server
+    may echo them back): the client's own :class:`~tui.api.redact.Redactor`."""
+    return Redactor.for_endpoint(endpoint.api_key, endpoint.headers)
+
+
+def _json_line(result: Any) -> str:
+    """One JSON object for stdout: never raises on a lone surrogate (U+FFFD instead)."""
+    return json_safe(fix_surrogates(json.dumps(result, ensure_ascii=False))) + "\n"
 
 
 def _redacted(error: dict[str, Any], redact: Callable[[str], str]) -> dict[str, Any]:
@@ -151,6 +156,9 @@ async def ask(
         err.write(f"redpill-tui: {problem}\n")
         return EXIT_USAGE
     redact = redactor(endpoint)
+    warning = endpoint.plain_http_warning()
+    if warning:
+        err.write(f"redpill-tui: warning: {neutralize(warning)}\n")
 
     client = make_client(endpoint, cfg, read_timeout=opts.timeout, **(client_options or {}))
     async with client:
@@ -164,7 +172,7 @@ async def ask(
                 failed = StreamAccumulator()
                 failed.fail(exc)
                 result = {**failed.result(), "error": _redacted(exc.to_dict(), redact)}
-                out.write(json_safe(json.dumps(result, ensure_ascii=False)) + "\n")
+                out.write(_json_line(result))
                 out.flush()
             err.write(f"redpill-tui: {redact(neutralize(str(exc)))}\n")
             return EXIT_API
@@ -193,7 +201,7 @@ async def ask(
             result["error"] = _redacted(result["error"], redact)
         if opts.verify:
             result["verification"] = verification
-        out.write(json_safe(json.dumps(result, ensure_ascii=False)) + "\n")
+        out.write(_json_line(result))
     else:
         _print_text(acc, out, safe, streamed=printer.written if printer else 0)
     out.flush()
@@ -207,6 +215,8 @@ async def ask(
         if acc.error.request_id:
             err.write(f"  request id: {redact(neutralize(acc.error.request_id))}\n")
         return EXIT_API
+    if verification is not None and verification.get("verdict") != "verified":
+        return EXIT_UNVERIFIED
     return EXIT_OK
 
 
@@ -218,10 +228,8 @@ def _print_text(acc: StreamAccumulator, out: TextIO, safe: bool, streamed: int) 
     many = len(choices) > 1
     for i, choice in enumerate(choices):
         if many:
-            out.write(
-                ("\n" if i else "")
-                + f"=== choice {choice.index} ({choice.finish_reason or 'unfinished'}) ===\n"
-            )
+            finish = clean(choice.finish_reason or "unfinished")
+            out.write(("\n" if i else "") + f"=== choice {choice.index} ({finish}) ===\n")
         body = choice.content
         if not many and streamed:
             body = body[streamed:]
@@ -267,7 +275,7 @@ async def models(
             return EXIT_API
     if json_out:
         dump = [m.model_dump(exclude_none=True) for m in items]
-        out.write(json_safe(json.dumps(dump, ensure_ascii=False)) + "\n")
+        out.write(_json_line(dump))
         return EXIT_OK
     rows = [("MODEL", "CONTEXT", "PRICE IN/OUT per token", "TEE")]
     for m in items:

@@ -393,12 +393,15 @@ async def test_ask_verify_adds_a_verification_object_to_json(loopback, stream):
     assert v["request_sha256"] == sha(loopback.requests[0].body)
 
 
-async def test_ask_verify_reports_an_expired_signature_without_failing(loopback):
+async def test_ask_verify_reports_an_expired_signature_with_exit_3(loopback):
     SigningServer(loopback, tamper="expired")
     out, err = io.StringIO(), io.StringIO()
     opts = AskOptions(prompt="hi", json_out=True, verify=True)
-    assert await ask(opts, endpoint(loopback), Config(), out=out, err=err) == 0
-    v = json.loads(out.getvalue())["verification"]
+    # The answer is there; exit 3 says it could not be verified.
+    assert await ask(opts, endpoint(loopback), Config(), out=out, err=err) == 3
+    doc = json.loads(out.getvalue())
+    assert doc["error"] is None and doc["choices"][0]["content"]
+    v = doc["verification"]
     assert v["verdict"] == NOT_AVAILABLE and v["detail"].startswith("expired")
 
 
@@ -416,9 +419,20 @@ def test_cli_ask_verify_json(loopback, capsys):
 
     SigningServer(loopback, tamper="response")
     argv = ["ask", "--base-url", loopback.base_url, "-m", MODEL, "--json", "--verify", "hi"]
-    assert main(argv) == 0
+    assert main(argv) == 3
     doc = json.loads(capsys.readouterr().out)
     assert doc["verification"]["verdict"] == RESPONSE_MISMATCH
+
+
+@pytest.mark.parametrize("tamper", ["response", "request", "other-key", "expired"])
+def test_cli_ask_verify_text_mode_exits_3_when_not_verified(loopback, capsys, tamper):
+    from tui.cli import main
+
+    SigningServer(loopback, tamper=tamper)
+    assert main(["ask", "--base-url", loopback.base_url, "-m", MODEL, "--verify", "hi"]) == 3
+    captured = capsys.readouterr()
+    assert "sealed and delivered." in captured.out  # the answer is still printed
+    assert "signature: " in captured.err and "signature: verified" not in captured.err
 
 
 def test_cli_ask_verify_text_mode_reports_on_stderr(loopback, capsys):

@@ -5,7 +5,8 @@ finish in any order, tool-call fragments are keyed by (choice, tool index) and t
 and name are never concatenated, usage keeps the last non-null value, a chunk with
 ``choices: []`` is fine, unknown fields are ignored, ``[DONE]`` may be missing. An error
 (in the stream, a dropped connection, invalid JSON) ends the turn and keeps every partial
-choice.
+choice. Every string kept is valid Unicode: a surrogate pair split across two deltas is
+joined, a lone surrogate becomes U+FFFD (see :mod:`.textfix`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pydantic import ValidationError
 
 from .errors import APIError, from_error_object
 from .schema import ChatCompletion, ChatCompletionChunk, ChunkChoice, DeltaToolCall
+from .textfix import SurrogateJoiner, fix_surrogates, fix_value, optional
 
 
 @dataclass
@@ -27,13 +29,11 @@ class ToolCallState:
     id: str | None = None
     type: str | None = None
     name: str | None = None
-    _args: list[str] = field(default_factory=list)
+    _args: _Text = field(default_factory=lambda: _Text())
 
     @property
     def arguments(self) -> str:
-        if len(self._args) > 1:
-            self._args[:] = ["".join(self._args)]
-        return self._args[0] if self._args else ""
+        return self._args.value
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -45,17 +45,28 @@ class ToolCallState:
 
 
 class _Text:
-    """An append-only string that joins its parts only when read."""
+    """An append-only string that joins its parts only when read. A high surrogate at the
+    end of a part waits for the next part (the low half may be there); :meth:`flush` ends
+    the wait."""
 
-    __slots__ = ("_parts", "_len")
+    __slots__ = ("_parts", "_len", "_joiner")
 
     def __init__(self) -> None:
         self._parts: list[str] = []
         self._len = 0
+        self._joiner = SurrogateJoiner()
 
     def append(self, text: str) -> None:
-        self._parts.append(text)
-        self._len += len(text)
+        text = self._joiner.feed(text)
+        if text:
+            self._parts.append(text)
+            self._len += len(text)
+
+    def flush(self) -> None:
+        rest = self._joiner.flush()
+        if rest:
+            self._parts.append(rest)
+            self._len += len(rest)
 
     def __len__(self) -> int:
         return self._len
@@ -67,6 +78,7 @@ class _Text:
         return self._parts[0] if self._parts else ""
 
     def set(self, text: str) -> None:
+        text = fix_surrogates(text)
         self._parts[:] = [text] if text else []
         self._len = len(text)
 
@@ -106,6 +118,15 @@ class ChoiceState:
 
     def ordered_tool_calls(self) -> list[ToolCallState]:
         return [self.tool_calls[k] for k in sorted(self.tool_calls)]
+
+    def flush(self) -> None:
+        """The field ended: a high surrogate still waiting for its low half is lone."""
+        for text in (self._content, self._refusal, self._reasoning):
+            text.flush()
+        for call in self.tool_calls.values():
+            call._args.flush()
+        if self.function_call is not None:
+            self.function_call._args.flush()
 
     def to_dict(self) -> dict[str, Any]:
         """The choice as ``ask --json`` and the store report it."""
@@ -171,6 +192,8 @@ class StreamAccumulator:
         self.server_timings: dict[str, Any] | None = None
         self.choices: dict[int, ChoiceState] = {}
         self.error: APIError | None = None
+        # Set by the client: takes its secrets out of an error before anyone sees it.
+        self.redactor: Any = None
         self.done = False  # [DONE] seen, or a complete (non-stream) body read
         self.finished = False  # nothing more will arrive
         self.cancelled = False
@@ -212,7 +235,7 @@ class StreamAccumulator:
         if not isinstance(obj, dict):
             self.fail(APIError(message=f"unexpected event: {str(obj)[:120]!r}", kind="protocol"))
             return
-        if obj.get("error") not in (None, "", {}):
+        if _is_error_body(obj):
             err = from_error_object(obj, kind="stream")
             if not err.message:
                 err.message = "the server reported an error in the stream"
@@ -227,14 +250,15 @@ class StreamAccumulator:
             return
         self._meta(chunk.id, chunk.model, chunk.created, chunk.system_fingerprint)
         if chunk.usage is not None:
-            self.usage = chunk.usage.model_dump(exclude_none=True)
+            self.usage = fix_value(chunk.usage.model_dump(exclude_none=True))
             self._meta_dirty = True
         if chunk.timings is not None:
-            self.server_timings = chunk.timings
+            self.server_timings = fix_value(chunk.timings)
         for choice in chunk.choices:
             self._fold(choice)
 
     def _meta(self, id_: Any, model: Any, created: Any, fingerprint: Any) -> None:
+        id_, model, fingerprint = optional(id_), optional(model), optional(fingerprint)
         if id_ and self.id is None:
             self.id = id_
         if model and self.model is None:
@@ -260,7 +284,7 @@ class StreamAccumulator:
         delta = choice.delta
         if delta is not None:
             if delta.role and state.role is None:
-                state.role = delta.role
+                state.role = fix_surrogates(delta.role)
             if delta.content is not None:
                 state.has_content = True
                 if delta.content:
@@ -283,7 +307,7 @@ class StreamAccumulator:
                 if fc is None:
                     fc = state.function_call = ToolCallState(index=0)
                 if delta.function_call.name and not fc.name:
-                    fc.name = delta.function_call.name
+                    fc.name = fix_surrogates(delta.function_call.name)
                 if delta.function_call.arguments:
                     fc._args.append(delta.function_call.arguments)
                 self._first_token()
@@ -292,10 +316,10 @@ class StreamAccumulator:
             for key in ("content", "refusal"):
                 items = choice.logprobs.get(key)
                 if items:
-                    lp.setdefault(key, []).extend(items)
+                    lp.setdefault(key, []).extend(fix_value(items))
             state.logprobs = lp
         if choice.finish_reason:
-            state.finish_reason = choice.finish_reason
+            state.finish_reason = fix_surrogates(choice.finish_reason)
 
     def _fold_tool_call(self, state: ChoiceState, call: DeltaToolCall) -> None:
         self._first_token()
@@ -324,26 +348,27 @@ class StreamAccumulator:
         if current is None:
             current = state.tool_calls[key] = ToolCallState(index=key)
         if call.id and not current.id:
-            current.id = call.id
+            current.id = fix_surrogates(call.id)
         if call.type and not current.type:
-            current.type = call.type
+            current.type = fix_surrogates(call.type)
         fn = call.function
         if fn is not None:
             if fn.name and not current.name:
-                current.name = fn.name
+                current.name = fix_surrogates(fn.name)
             if fn.arguments:
                 current._args.append(fn.arguments)
 
     def load_completion(self, obj: Any) -> None:
         """A complete (non-stream) response body, or an error body in its place."""
         self.whole_body = True
-        if (
-            isinstance(obj, dict)
-            and obj.get("error") not in (None, "", {})
-            and not obj.get("choices")
-        ):
-            self.fail(from_error_object(obj, kind="http"))
+        if isinstance(obj, dict) and not obj.get("choices") and _is_error_body(obj):
+            # An error in a 200 body ({"error": {...}}, or vLLM's {"object": "error"}).
+            err = from_error_object(obj, kind="api")
+            if not err.message:
+                err.message = "the server answered with an error and no reply"
+            self.fail(err)
             return
+        obj = fix_value(obj)
         try:
             resp = ChatCompletion.model_validate(obj)
         except ValidationError as exc:
@@ -393,6 +418,8 @@ class StreamAccumulator:
 
     def fail(self, error: APIError) -> None:
         if self.error is None:
+            if self.redactor is not None:
+                self.redactor.error(error)
             self.error = error
         self.finish()
 
@@ -403,6 +430,8 @@ class StreamAccumulator:
     def finish(self) -> None:
         if not self.finished:
             self.finished = True
+            for state in self.choices.values():
+                state.flush()
             self.timings.finished = self._clock()
             self._meta_dirty = True
             self._dirty.update(self.choices)
@@ -458,3 +487,8 @@ class StreamAccumulator:
             "cancelled": self.cancelled,
             "timings": self.timings_dict(),
         }
+
+
+def _is_error_body(obj: dict[str, Any]) -> bool:
+    """``{"error": ...}`` (OpenAI, llama.cpp) or ``{"object": "error", ...}`` (vLLM)."""
+    return obj.get("error") not in (None, "", {}) or obj.get("object") == "error"

@@ -5,124 +5,36 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import hashlib
 import json
 import random
 import time
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 import httpx
-from httpx_sse import EventSource, ServerSentEvent
 
 from .accumulate import StreamAccumulator
 from .errors import APIError, from_error_object, from_http
+from .exchange import RAW_LIMIT, Exchange, RecordingTransport
+from .redact import Redactor, redact_headers
 from .schema import ChatRequest, ModelInfo, ModelList
+from .sse import Event, SSEDecoder, aiter_events, looks_like_sse, split_lines
 
 DEFAULT_BASE_URL = "https://api.red-pill.ai/v1"
-RAW_LIMIT = 4 * 1024 * 1024
 MAX_RETRY_AFTER = 120.0
 INITIAL_RETRY_DELAY = 0.5
 MAX_RETRY_DELAY = 8.0
-_REDACT = {"authorization", "x-api-key", "api-key", "cookie", "set-cookie", "proxy-authorization"}
+# Same-origin redirects followed for one request; another origin is never followed.
+MAX_REDIRECTS = 5
 
-
-def redact_headers(headers: Any) -> list[tuple[str, str]]:
-    out = []
-    for k, v in headers.items() if hasattr(headers, "items") else headers:
-        out.append((k, "<redacted>" if k.lower() in _REDACT else v))
-    return out
-
-
-@dataclass
-class Exchange:
-    """One request and its response, as bytes on the wire (bounded) plus their hashes."""
-
-    method: str = "POST"
-    url: str = ""
-    request_headers: list[tuple[str, str]] = field(default_factory=list)
-    request_body: bytes = b""
-    status: int | None = None
-    response_headers: list[tuple[str, str]] = field(default_factory=list)
-    attempts: int = 0
-    limit: int = RAW_LIMIT
-    _chunks: list[bytes] = field(default_factory=list)
-    _size: int = 0
-    _hash: Any = field(default_factory=hashlib.sha256)
-    truncated: bool = False
-    complete: bool = False
-
-    def reset_response(self) -> None:
-        self._chunks.clear()
-        self._size = 0
-        self._hash = hashlib.sha256()
-        self.truncated = False
-        self.complete = False
-
-    def record(self, data: bytes) -> None:
-        self._hash.update(data)
-        room = self.limit - self._size
-        if room > 0:
-            self._chunks.append(data[:room])
-        if len(data) > room:
-            self.truncated = True
-        self._size += len(data)
-
-    @property
-    def response_body(self) -> bytes:
-        if len(self._chunks) > 1:
-            self._chunks[:] = [b"".join(self._chunks)]
-        return self._chunks[0] if self._chunks else b""
-
-    @property
-    def response_size(self) -> int:
-        return self._size
-
-    @property
-    def request_sha256(self) -> str:
-        return hashlib.sha256(self.request_body).hexdigest()
-
-    @property
-    def response_sha256(self) -> str:
-        return self._hash.hexdigest()
-
-    def header(self, name: str) -> str | None:
-        name = name.lower()
-        return next((v for k, v in self.response_headers if k.lower() == name), None)
-
-
-class _TapStream(httpx.AsyncByteStream):
-    def __init__(self, inner: Any, exchange: Exchange):
-        self._inner = inner
-        self._exchange = exchange
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self._inner:
-            self._exchange.record(chunk)
-            yield chunk
-        self._exchange.complete = True
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-
-class RecordingTransport(httpx.AsyncBaseTransport):
-    """Wraps a transport; a request carrying an ``Exchange`` in its extensions has its
-    response bytes recorded as they pass."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport):
-        self.inner = inner
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        response = await self.inner.handle_async_request(request)
-        exchange = request.extensions.get("redpill_exchange")
-        if isinstance(exchange, Exchange):
-            response.stream = _TapStream(response.stream, exchange)
-        return response
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
+__all__ = [
+    "RAW_LIMIT",
+    "ChatClient",
+    "Exchange",
+    "RecordingTransport",
+    "redact_headers",
+    "retry_delay",
+]
 
 
 def retry_delay(attempt: int, headers: Any = None) -> float:
@@ -163,6 +75,21 @@ def _should_retry(status: int, headers: Any) -> bool:
     return status in (408, 409, 429) or status >= 500
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    scheme = url.scheme.lower()
+    return scheme, url.host.lower(), url.port or _DEFAULT_PORTS.get(scheme)
+
+
+def _shown_url(url: httpx.URL, limit: int = 200) -> str:
+    """A URL from a server, fit to show: printable ASCII only (httpx percent-encodes the
+    rest), bounded."""
+    text = "".join(c if 0x20 < ord(c) < 0x7F else "?" for c in str(url))
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 OnUpdate = Callable[[StreamAccumulator], None]
 
 
@@ -194,12 +121,15 @@ class ChatClient:
         base_headers.update(headers or {})
         if api_key:
             base_headers["Authorization"] = f"Bearer {api_key}"
+        # Every secret the client sends, to keep out of errors and the raw view.
+        self.redactor = Redactor.for_endpoint(api_key, base_headers)
         inner = transport or httpx.AsyncHTTPTransport(retries=0)
         self._http = httpx.AsyncClient(
             transport=RecordingTransport(inner),
             headers=base_headers,
             timeout=self.timeout,
-            follow_redirects=True,
+            # Redirects are followed by hand (same origin only): see _follow.
+            follow_redirects=False,
         )
         self.last_exchange: Exchange | None = None
 
@@ -249,10 +179,11 @@ class ChatClient:
                 headers=headers,
                 extensions={"redpill_exchange": exchange},
             )
-            exchange.url = str(request.url)
+            exchange.redactor = self.redactor
+            exchange.url = self.redactor.text(str(request.url))
             exchange.request_headers = redact_headers(request.headers)
             try:
-                response = await self._http.send(request, stream=True)
+                response = await self._follow(request, exchange)
             except httpx.TransportError as exc:
                 err = self._transport_error(exc)
                 if attempt < self.max_retries:
@@ -261,7 +192,10 @@ class ChatClient:
                     continue
                 raise err from None
             exchange.status = response.status_code
-            exchange.response_headers = redact_headers(response.headers)
+            exchange.response_headers = [
+                (k, self.redactor.text(v))
+                for k, v in redact_headers(response.headers, by_name=False)
+            ]
             if response.is_success:
                 return response
             try:
@@ -274,7 +208,42 @@ class ChatClient:
                 await self._sleep(retry_delay(attempt, response.headers))
                 attempt += 1
                 continue
-            raise from_http(response.status_code, raw, response.headers, key_env=self.key_env)
+            raise self.redactor.error(
+                from_http(response.status_code, raw, response.headers, key_env=self.key_env)
+            )
+
+    async def _follow(self, request: httpx.Request, exchange: Exchange) -> httpx.Response:
+        """Send, following redirects within the same origin only: a key (or a request body)
+        must never go to a host the user did not name."""
+        response = await self._http.send(request, stream=True)
+        hops = 0
+        while response.next_request is not None:
+            target = response.next_request
+            status = response.status_code
+            await response.aclose()
+            if _origin(target.url) != _origin(request.url):
+                raise self.redactor.error(
+                    APIError(
+                        message=f"the server redirected to {_shown_url(target.url)}; not followed",
+                        kind="redirect",
+                        status=status,
+                        hint="set the base URL to where the endpoint really is",
+                    )
+                )
+            hops += 1
+            if hops > MAX_REDIRECTS:
+                raise self.redactor.error(
+                    APIError(
+                        message=f"too many redirects (more than {MAX_REDIRECTS}); last to "
+                        f"{_shown_url(target.url)}",
+                        kind="redirect",
+                        status=status,
+                    )
+                )
+            exchange.reset_response()
+            exchange.url = self.redactor.text(str(target.url))
+            response = await self._http.send(target, stream=True)
+        return response
 
     # -- chat -------------------------------------------------------------------------
 
@@ -292,6 +261,7 @@ class ChatClient:
         """
         body = request.body() if isinstance(request, ChatRequest) else dict(request)
         acc = accumulator or StreamAccumulator()
+        acc.redactor = self.redactor
         raw = json.dumps(body, ensure_ascii=False).encode()
         exchange = Exchange(method="POST", request_body=raw)
         self.last_exchange = exchange
@@ -305,7 +275,7 @@ class ChatClient:
                 exchange=exchange,
             )
         except APIError as err:
-            acc.fail(err)
+            acc.fail(self.redactor.error(err))
             if on_update:
                 on_update(acc)
             return acc, exchange
@@ -342,6 +312,7 @@ class ChatClient:
                     )
                 )
         acc.finish()
+        self.redactor.error(acc.error)
         if on_update:
             on_update(acc)
         return acc, exchange
@@ -351,7 +322,7 @@ class ChatClient:
     ) -> None:
         ctype = response.headers.get("content-type", "").partition(";")[0].strip().lower()
         if ctype == "text/event-stream":
-            async for sse in EventSource(response).aiter_sse():
+            async for sse in aiter_events(response.aiter_lines()):
                 self._event(sse, acc)
                 if on_update:
                     on_update(acc)
@@ -360,16 +331,10 @@ class ChatClient:
             return
         raw = await response.aread()
         text = raw.decode("utf-8", errors="replace")
-        if text.lstrip().startswith(("data:", "event:", ":")):
+        if looks_like_sse(text):
             # An event stream with the wrong content type.
-            for block in text.replace("\r\n", "\n").split("\n\n"):
-                data = "\n".join(
-                    line[5:].removeprefix(" ")
-                    for line in block.split("\n")
-                    if line.startswith("data:")
-                )
-                if data:
-                    acc.feed_event(data)
+            for sse in SSEDecoder().lines([*split_lines(text), ""]):
+                self._event(sse, acc)
                 if acc.finished:
                     break
         else:
@@ -393,18 +358,24 @@ class ChatClient:
             on_update(acc)
 
     @staticmethod
-    def _event(sse: ServerSentEvent, acc: StreamAccumulator) -> None:
+    def _event(sse: Event, acc: StreamAccumulator) -> None:
         if sse.event not in ("", "message", "error"):
             return  # pings and other named events
-        if sse.event == "error" and sse.data.strip() and not sse.data.lstrip().startswith("{"):
-            acc.fail(APIError(message=sse.data.strip()[:300], kind="stream"))
-            return
         if sse.event == "error":
-            try:
-                obj = json.loads(sse.data)
-            except ValueError:
-                obj = sse.data
-            err = from_error_object(obj, kind="stream")
+            # "event: error" + data, or llama.cpp's "error: {...}" line.
+            data = sse.data.strip()
+            obj: Any = data
+            if data.startswith("{"):
+                try:
+                    obj = json.loads(data)
+                except ValueError:
+                    obj = data
+            if isinstance(obj, dict):
+                err = from_error_object(obj, kind="stream")
+            else:
+                err = APIError(message=data[:300], kind="stream")
+            if not err.message:
+                err.message = "the server reported an error in the stream"
             acc.fail(err)
             return
         acc.feed_event(sse.data)
@@ -429,8 +400,12 @@ class ChatClient:
             raise APIError(message="the model list is not JSON", kind="protocol") from None
         if isinstance(obj, list):
             obj = {"data": obj}
-        if isinstance(obj, dict) and "data" not in obj and "error" in obj:
-            raise from_error_object(obj, status=response.status_code)
+        if (
+            isinstance(obj, dict)
+            and "data" not in obj
+            and ("error" in obj or obj.get("object") == "error")
+        ):
+            raise self.redactor.error(from_error_object(obj, kind="api"))
         try:
             return ModelList.model_validate(obj).data
         except Exception as exc:  # pydantic.ValidationError

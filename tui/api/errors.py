@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from .textfix import fix_surrogates
+
 _TAG_RE = re.compile(r"<[^>]+>")
 _HTML_RE = re.compile(r"<(?:!doctype|html|head|body|title|h[1-6]|p|div|center|pre)\b", re.I)
 _WS_RE = re.compile(r"\s+")
@@ -16,8 +18,9 @@ _WS_RE = re.compile(r"\s+")
 class APIError(Exception):
     """An HTTP error, an error inside a stream, a dropped connection or a timeout.
 
-    ``kind`` is one of ``http``, ``stream``, ``connection``, ``timeout``, ``protocol``
-    (a body we could not read) or ``cancelled``.
+    ``kind`` is one of ``http``, ``api`` (an error object in a 200 response), ``stream``,
+    ``connection``, ``timeout``, ``protocol`` (a body we could not read), ``redirect``
+    (to another origin, not followed) or ``cancelled``.
     """
 
     message: str
@@ -78,8 +81,8 @@ def _text(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False)
+        return fix_surrogates(value)
+    return fix_surrogates(json.dumps(value, ensure_ascii=False))
 
 
 def from_error_object(obj: Any, *, status: int | None = None, kind: str = "http") -> APIError:
@@ -98,15 +101,17 @@ def from_error_object(obj: Any, *, status: int | None = None, kind: str = "http"
         code = obj.get("code")
         if not isinstance(code, (str, int)) or isinstance(code, bool):
             code = None
+        if isinstance(code, str):
+            code = fix_surrogates(code)
         etype = obj.get("type")
         param = obj.get("param")
         return APIError(
             message=_text(message) or "",
             status=status,
             kind=kind,
-            type=etype if isinstance(etype, str) else None,
+            type=fix_surrogates(etype) if isinstance(etype, str) else None,
             code=code,
-            param=param if isinstance(param, str) else None,
+            param=fix_surrogates(param) if isinstance(param, str) else None,
         )
     return APIError(message=_text(obj) or "", status=status, kind=kind)
 

@@ -19,6 +19,12 @@ def _now() -> float:
     return time.time()
 
 
+# What an interrupted turn shows as its error (when it had none of its own).
+INTERRUPTED_ERROR: dict[str, Any] = {
+    "kind": "interrupted",
+    "message": "the reply was cut off: the app stopped while it was still arriving",
+}
+
 # A conversation id names its file: letters, digits, "-" and "_" only, so a file from
 # elsewhere cannot make the store write or delete outside its folder.
 SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
@@ -109,6 +115,9 @@ class Turn:
     # What the user typed as the result of each tool call (call id -> text), kept
     # until sent, so a partial answer survives leaving and coming back.
     tool_results: dict[str, str] = field(default_factory=dict)
+    # The reply was still streaming when this turn was last saved, and the process never
+    # saved it again (killed, crashed): what is here is cut off, not a complete answer.
+    interrupted: bool = False
     # Live state while a request runs; never saved.
     live: StreamAccumulator | None = field(default=None, repr=False, compare=False)
 
@@ -142,6 +151,7 @@ class Turn:
         if self.choices and self.chosen not in {c.index for c in self.choices}:
             self.chosen = self.choices[0].index
         self.live = None
+        self.interrupted = False
 
     def to_dict(self) -> dict[str, Any]:
         choices = self.choices
@@ -153,6 +163,7 @@ class Turn:
             "input": self.input,
             "request": self.request,
             "partial": self.live is not None,
+            "interrupted": self.interrupted,
             "choices": [c.to_dict() for c in choices],
             "chosen": self.chosen,
             "completion_id": self.completion_id,
@@ -196,6 +207,10 @@ class Turn:
             if key in d and d[key] is not None:
                 setattr(t, key, d[key])
         t.choices = [ChoiceRecord.from_dict(c) for c in d.get("choices") or []]
+        # Saved mid-stream ("partial") and never saved again: the reply was cut off.
+        t.interrupted = bool(d.get("interrupted") or d.get("partial"))
+        if t.interrupted and t.error is None and not t.cancelled:
+            t.error = dict(INTERRUPTED_ERROR)
         return t
 
 
@@ -226,6 +241,13 @@ class Conversation:
             if chosen is not None and not turn.pending and _usable(chosen):
                 msgs.append(chosen.message())
         return msgs
+
+    def interrupted_turns(self, upto: int | None = None) -> list[Turn]:
+        """The turns of the history (the first ``upto`` turns, or all) whose reply was cut
+        off when the app stopped mid-stream: what the next request would send as if it
+        were a complete answer. Warn before sending when this is not empty."""
+        turns = self.turns if upto is None else self.turns[:upto]
+        return [t for t in turns if t.interrupted and not t.pending]
 
     def display_title(self) -> str:
         if self.title:

@@ -1,15 +1,42 @@
 """Exports of a conversation or a request: Markdown transcript, request JSON, a curl
 command and a Python httpx snippet. Keys never appear: the snippets read the key from the
-environment variable the profile names."""
+environment variable the profile names, and each secret-looking profile header (see
+:func:`tui.api.redact.is_secret_header`) from a variable named after the header
+(``X-Goog-Api-Key`` -> ``$X_GOOG_API_KEY``)."""
 
 from __future__ import annotations
 
 import json
+import re
 import shlex
 from datetime import datetime
 from typing import Any
 
+from ..api.redact import is_secret_header
 from .conversation import Conversation
+
+_TOKEN = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+def header_env_name(name: str) -> str:
+    """The environment variable an export reads a secret header's value from."""
+    var = re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").upper() or "HEADER"
+    return var if not var[0].isdigit() else f"H_{var}"
+
+
+def _split_headers(
+    headers: dict[str, str] | None, key_env: str | None
+) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """Plain headers (written as they are) and (name, variable) for the secret ones. The
+    Authorization header is left to ``key_env`` when there is one."""
+    plain: dict[str, str] = {}
+    secret: list[tuple[str, str]] = []
+    for k, v in (headers or {}).items():
+        if not is_secret_header(k):
+            plain[k] = v
+        elif not (key_env and k.lower() == "authorization"):
+            secret.append((k, header_env_name(k)))
+    return plain, secret
 
 
 def request_json(body: dict[str, Any]) -> str:
@@ -26,10 +53,12 @@ def curl_command(
     if key_env:
         # Double quotes so the shell expands the variable; the key itself is never written.
         lines.append(f'-H "Authorization: Bearer ${key_env}"')
-    for k, v in (headers or {}).items():
-        if k.lower() in ("authorization", "x-api-key", "api-key"):
-            continue
+    plain, secret = _split_headers(headers, key_env)
+    for k, v in plain.items():
         lines.append(f"-H {shlex.quote(f'{k}: {v}')}")
+    for k, var in secret:
+        name = f'"{k}: ' if _TOKEN.match(k) else shlex.quote(f"{k}: ") + '"'
+        lines.append(f'-H {name}${var}"')
     lines.append(f"-d {shlex.quote(json.dumps(body, ensure_ascii=False))}")
     return " \\\n  ".join(lines) + "\n"
 
@@ -38,11 +67,7 @@ def httpx_snippet(
     body: dict[str, Any], base_url: str, key_env: str | None, headers: dict[str, str] | None = None
 ) -> str:
     url = f"{base_url.rstrip('/')}/chat/completions"
-    extra = {
-        k: v
-        for k, v in (headers or {}).items()
-        if k.lower() not in ("authorization", "x-api-key", "api-key")
-    }
+    extra, secret = _split_headers(headers, key_env)
     out = [
         "import json",
         "import os",
@@ -58,6 +83,8 @@ def httpx_snippet(
             "if key:",
             '    headers["Authorization"] = f"Bearer {key}"',
         ]
+    for k, var in secret:
+        out += [f"if os.environ.get({var!r}):", f"    headers[{k!r}] = os.environ[{var!r}]"]
     out += [
         "",
         "with httpx.Client(timeout=httpx.Timeout(10.0, read=120.0)) as client:",

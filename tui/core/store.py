@@ -26,12 +26,14 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import stat
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..api.textfix import fix_surrogates
 from .conversation import SAFE_ID, Conversation
 
 FORMAT = "redpill-tui.conversation"
@@ -142,8 +144,12 @@ def encode_document(doc: dict[str, Any], *, compact: bool = False) -> bytes:
     """A document made by :func:`to_document` as file bytes. ``compact`` uses the C
     encoder (several times faster): for saves in the middle of a stream."""
     if compact:
-        return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
-    return json.dumps(doc, ensure_ascii=False, indent=1).encode()
+        text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+    else:
+        text = json.dumps(doc, ensure_ascii=False, indent=1)
+    # A lone surrogate (from a paste, a tool result, an old file) cannot be written as
+    # UTF-8: it becomes U+FFFD (a pair is joined). Inside JSON it can only be in a string.
+    return fix_surrogates(text).encode()
 
 
 def write_document(path: Path, data: bytes) -> None:
@@ -155,11 +161,33 @@ def save_file(conv: Conversation, path: Path) -> None:
     write_document(path, encode_document(to_document(conv)))
 
 
-def load_file(path: Path) -> Conversation:
+class NotAFile(StoreError):
+    """A FIFO, socket, device or directory where a conversation file should be."""
+
+
+def read_regular(path: Path) -> bytes:
+    """The bytes of ``path`` if it is a regular file. Anything else is never read: a FIFO
+    named ``x.json`` would block forever, a device could do worse. The check is made on
+    the open descriptor (opened non-blocking, so opening a FIFO does not wait)."""
     try:
-        raw = path.read_bytes()
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise NotAFile(f"{path} is not a regular file; skipped")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
     except OSError as exc:
         raise StoreError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # swapped since the stat
+            raise NotAFile(f"{path} is not a regular file; skipped")
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            return fh.read()
+    except OSError as exc:
+        raise StoreError(f"cannot read {path}: {exc.strerror}") from None
+    finally:
+        os.close(fd)
+
+
+def load_file(path: Path) -> Conversation:
+    raw = read_regular(path)
     try:
         doc = json.loads(raw)
     except ValueError as exc:
@@ -207,7 +235,7 @@ class Store:
             # Never overwrite a file we could not read: a newer version is refused, an
             # unreadable one is kept aside first.
             try:
-                head = json.loads(path.read_bytes())
+                head = json.loads(read_regular(path))
             except ValueError:
                 aside = self.set_aside(path)
                 self._notices.append(f"{path} was not valid JSON; kept as {aside.name}")
