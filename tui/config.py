@@ -98,6 +98,8 @@ def config_path() -> Path:
 
 
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an RFC 9110 token
+_HEADER_VALUE = re.compile(r"[\x20-\x7e\t]*")
 PROFILE_KEYS = {"base_url", "api_key_env", "api_key", "model", "headers", "params"}
 TIMEOUT_KEYS = {"connect", "read", "max_retries"}
 
@@ -294,6 +296,13 @@ def load_config(path: Path | None = None, *, create: bool = False) -> Config:
         for k, v in (headers or {}).items():
             if not isinstance(v, str):
                 bad(f"{prefix}headers.{k}", f"expected a string, got {v!r}; header not sent")
+                continue
+            if not _HEADER_NAME.fullmatch(str(k)) or not _HEADER_VALUE.fullmatch(v):
+                bad(
+                    f"{prefix}headers.{k}",
+                    "HTTP allows only printable ASCII in header names and values "
+                    "(no control characters); header not sent",
+                )
                 continue
             prof.headers[str(k)] = v
             if is_secret_header(str(k)) and v:

@@ -46,6 +46,7 @@ class ChatScreen(Screen):
     DEFAULT_CSS = """
     ChatScreen #topbar { height: 1; background: $panel; color: $text; padding: 0 1; }
     ChatScreen #topbar.demo { background: $warning 40%; }
+    ChatScreen #topbar.insecure { background: $error 50%; }
     ChatScreen #main { height: 1fr; }
     ChatScreen #chat { height: 1fr; width: 1fr; }
     ChatScreen #editing { height: 1; color: $warning; padding: 0 1; display: none; }
@@ -86,6 +87,7 @@ class ChatScreen(Screen):
         self._idle = asyncio.Event()  # set while no turn is running
         self._idle.set()
         self._confirmed_json = False
+        self._confirmed_cut: set[str] = set()  # interrupted turns the user let go as history
         self._models_cache: list[Any] | None = None
 
     # -- layout -----------------------------------------------------------------------
@@ -128,9 +130,13 @@ class ChatScreen(Screen):
             parts.append(f"{ep.profile} · {ep.base_url}")
             if not self.client.has_key and ep.key_env:
                 parts.append(f"no key (${ep.key_env} unset)")
+        warning = ep.plain_http_warning()
+        if warning:
+            parts.append(f"⚠ {warning}")
         parts.append(self.conversation.model or "no model")
         bar.update(Content(neutralize("  ·  ".join(parts))))
         bar.set_class(ep.demo, "demo")
+        bar.set_class(bool(warning), "insecure")
 
     @work(exclusive=True, group="models")
     async def _auto_model(self) -> None:
@@ -219,33 +225,58 @@ class ChatScreen(Screen):
         except InvalidParameter as exc:
             self.notify(f"{exc.param}: {exc.message}", severity="error", title="Invalid parameter")
             return False
-        body = request.body()
-        rf = body.get("response_format") or {}
-        if rf.get("type") == "json_object" and not self._confirmed_json:
-            from ..core.paramspec import mentions_json
-
-            if not mentions_json(body["messages"]):
-                self._ask_json_confirm(input_messages, upto, clear_composer)
-                return False
+        question = self._doubt(request.body(), upto)
+        if question is not None:
+            self._confirm_then_send(question, input_messages, upto, clear_composer)
+            return False
         await self._start(input_messages, request, upto=upto, clear_composer=clear_composer)
         return True
 
-    @work
-    async def _ask_json_confirm(
-        self, input_messages: list[dict[str, Any]], upto: int | None, clear: bool
-    ) -> None:
-        ok = await self.app.push_screen_wait(
-            ConfirmScreen(
-                "JSON mode is on, but no message mentions JSON.\n\nThe API reference warns that the "
-                "model may then emit whitespace until max_tokens, looking stuck. Ask for JSON in the "
-                "system prompt or your message.\n\nSend anyway?",
-                yes="Send anyway",
-                no="Go back",
+    def _doubt(self, body: dict[str, Any], upto: int | None) -> tuple[str, str] | None:
+        """What to ask before this request goes, if anything: (question, what a yes allows)."""
+        from ..core.paramspec import mentions_json
+
+        rf = body.get("response_format") or {}
+        if (
+            rf.get("type") == "json_object"
+            and not self._confirmed_json
+            and not mentions_json(body["messages"])
+        ):
+            return (
+                "JSON mode is on, but no message mentions JSON.\n\nThe API reference warns "
+                "that the model may then emit whitespace until max_tokens, looking stuck. Ask "
+                "for JSON in the system prompt or your message.\n\nSend anyway?",
+                "json",
             )
-        )
-        if ok:
+        cut = [
+            t for t in self.conversation.interrupted_turns(upto) if t.id not in self._confirmed_cut
+        ]
+        if cut:
+            return (
+                f"{len(cut)} earlier repl{'y was' if len(cut) == 1 else 'ies were'} cut off "
+                "when the app stopped mid-stream (marked \u201cinterrupted\u201d).\n\nThe "
+                "request sends what arrived as if it were the whole answer.\n\nSend anyway?",
+                "cut",
+            )
+        return None
+
+    @work
+    async def _confirm_then_send(
+        self,
+        question: tuple[str, str],
+        input_messages: list[dict[str, Any]],
+        upto: int | None,
+        clear: bool,
+    ) -> None:
+        text, allows = question
+        ok = await self.app.push_screen_wait(ConfirmScreen(text, yes="Send anyway", no="Go back"))
+        if not ok:
+            return
+        if allows == "json":
             self._confirmed_json = True
-            await self._send(input_messages, upto=upto, clear_composer=clear)
+        else:
+            self._confirmed_cut.update(t.id for t in self.conversation.interrupted_turns(upto))
+        await self._send(input_messages, upto=upto, clear_composer=clear)
 
     async def _start(
         self,
@@ -402,21 +433,12 @@ class ChatScreen(Screen):
             self.action_toggle_preview()
 
     async def action_regenerate(self) -> None:
-        """Send the last turn's input again (regenerate, or retry after an error)."""
+        """Send the last turn's input again (regenerate, or retry after an error): the
+        same checks and confirmations as any send."""
         if self.active_turn is not None or not self.conversation.turns:
             return
         index = len(self.conversation.turns) - 1
-        turn = self.conversation.turns[index]
-        try:
-            request = self.conversation.build(turn.input, upto=index)
-        except InvalidParameter as exc:
-            self.notify(f"{exc.param}: {exc.message}", severity="error", title="Invalid parameter")
-            return
-        if self.query_one(ParamSidebar).errors():
-            name, msg = next(iter(self.query_one(ParamSidebar).errors().items()))
-            self.notify(f"Fix {name} before sending: {msg}", severity="error")
-            return
-        await self._start(turn.input, request, upto=index, clear_composer=False)
+        await self._send(self.conversation.turns[index].input, upto=index, clear_composer=False)
 
     def action_toggle_sidebar(self) -> None:
         self.toggle_class("no-sidebar")

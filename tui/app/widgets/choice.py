@@ -205,11 +205,14 @@ class ChoiceView(Vertical):
             node.update(Content(neutralize("\n".join(notes))))
 
 
+KIND_LABELS = {"api": "API error", "interrupted": "Interrupted", "redirect": "Redirect"}
+
+
 def error_text(error: Any) -> str:
     if isinstance(error, dict):
         status = error.get("status")
         kind = error.get("kind") or "error"
-        parts = [f"HTTP {status}" if status else kind.capitalize()]
+        parts = [f"HTTP {status}" if status else KIND_LABELS.get(kind, kind.capitalize())]
         if error.get("type"):
             parts.append(str(error["type"]))
         head = " · ".join(parts)

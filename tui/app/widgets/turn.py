@@ -244,6 +244,8 @@ class TurnView(Vertical):
             parts.append("streaming… (esc cancels)")
         elif t.cancelled:
             parts.append("cancelled")
+        elif t.interrupted:
+            parts.append("interrupted: cut off when the app stopped (partial)")
         if t.verification:
             verdict = t.verification.get("verdict", "?")
             detail = t.verification.get("detail") or ""
