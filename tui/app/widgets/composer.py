@@ -66,6 +66,13 @@ class Composer(InOrderKeys, TextArea):
             event.prevent_default()
             self.post_message(self.Submitted(self, self.text))
             return
+        if event.key.endswith("\r"):
+            # xterm's modifyOtherKeys form of a modified Enter (tmux extended-keys in xterm
+            # format sends ESC[27;3;13~ for alt+enter): Textual names it "\r" or "shift+\r"
+            event.stop()
+            event.prevent_default()
+            self.action_newline()
+            return
         await super()._on_key(event)
 
     def action_newline(self) -> None:
