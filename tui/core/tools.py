@@ -36,6 +36,8 @@ class ToolSpec:
             out.append(f"parameters: {error}")
         elif schema is not None:
             out.extend(f"parameters: {p}" for p in schema_problems(schema))
+            if self.strict:
+                out.extend(f"strict: {p}" for p in strict_problems(schema))
         return out
 
     def parsed_parameters(self) -> tuple[dict[str, Any] | None, str | None]:
@@ -113,6 +115,41 @@ def schema_problems(schema: dict[str, Any]) -> list[str]:
     except SchemaError as exc:
         where = "/".join(str(p) for p in exc.path)
         out.append(f"not a valid JSON Schema{f' at {where}' if where else ''}: {exc.message}")
+    return out
+
+
+def strict_problems(schema: Any, where: str = "") -> list[str]:
+    """What strict mode (structured outputs) requires of a schema and ``schema`` lacks:
+    every object lists all its properties in ``required`` and sets
+    ``additionalProperties: false``, at every level."""
+    out: list[str] = []
+    if isinstance(schema, list):
+        for i, item in enumerate(schema):
+            out.extend(strict_problems(item, f"{where}/{i}"))
+        return out
+    if not isinstance(schema, dict):
+        return out
+    at = f" at {where}" if where else ""
+    is_object = schema.get("type") == "object" or (
+        isinstance(schema.get("type"), list) and "object" in schema["type"]
+    )
+    props = schema.get("properties")
+    if is_object or isinstance(props, dict):
+        if schema.get("additionalProperties") is not False:
+            out.append(f'set "additionalProperties": false{at}')
+        if isinstance(props, dict):
+            required = schema.get("required") or []
+            missing = [k for k in props if k not in required]
+            if missing:
+                out.append(f"list every property in required{at} (missing: {', '.join(missing)})")
+    for key in ("properties", "$defs", "definitions", "patternProperties"):
+        sub = schema.get(key)
+        if isinstance(sub, dict):
+            for name, item in sub.items():
+                out.extend(strict_problems(item, f"{where}/{key}/{name}"))
+    for key in ("items", "anyOf", "oneOf", "allOf", "prefixItems"):
+        if key in schema:
+            out.extend(strict_problems(schema[key], f"{where}/{key}"))
     return out
 
 

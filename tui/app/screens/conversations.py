@@ -14,8 +14,8 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from ...core.conversation import Conversation
-from ...core.sanitize import neutralize
 from ...core.store import Entry, Store, StoreError, load_file
+from ..safe import safe, safe_cell
 
 
 class ConversationsScreen(ModalScreen[Conversation | None]):
@@ -61,11 +61,17 @@ class ConversationsScreen(ModalScreen[Conversation | None]):
         table.clear()
         for e in self.entries:
             when = datetime.fromtimestamp(e.updated).strftime("%Y-%m-%d %H:%M")
+            # every cell a Text: a plain str cell is parsed as markup ("what does [/b]
+            # mean" crashed the list; [link=...] would become a hyperlink)
             table.add_row(
-                neutralize(e.title), str(e.turns), neutralize(e.model or ""), when, key=e.id
+                safe_cell(e.title),
+                safe_cell(e.turns),
+                safe_cell(e.model or ""),
+                safe_cell(when),
+                key=e.id,
             )
         problems = self.query_one("#problems", Static)
-        problems.update("\n".join(neutralize(p) for p in self.store.problems))
+        problems.update(safe("\n".join(self.store.problems)))
         problems.display = bool(self.store.problems)
 
     @on(Input.Changed, "#search")

@@ -15,7 +15,7 @@ from textual.widgets import Button, Select, Static, TextArea
 
 from ...core import export
 from ...core.conversation import Conversation
-from ...core.sanitize import neutralize
+from ..safe import shown
 
 FORMATS = [
     ("Markdown transcript", "markdown"),
@@ -68,7 +68,7 @@ class ExportScreen(ModalScreen[None]):
             )
 
     def on_mount(self) -> None:
-        self._render()
+        self.show_export()
 
     def text(self) -> str:
         ep = self.endpoint
@@ -81,13 +81,14 @@ class ExportScreen(ModalScreen[None]):
             return export.curl_command(self.request, ep.base_url, key_env, ep.headers)
         return export.httpx_snippet(self.request, ep.base_url, key_env, ep.headers)
 
-    def _render(self) -> None:
-        self.query_one("#export-text", TextArea).load_text(neutralize(self.text()))
+    def show_export(self) -> None:
+        """Show the export in the chosen format (neutralised: it holds outside text)."""
+        self.query_one("#export-text", TextArea).load_text(shown(self.text()))
 
     @on(Select.Changed, "#format")
     def _format(self, event: Select.Changed) -> None:
         self.fmt = str(event.value)
-        self._render()
+        self.show_export()
 
     @on(Button.Pressed, "#copy")
     def _copy_pressed(self) -> None:
@@ -117,7 +118,7 @@ class ExportScreen(ModalScreen[None]):
         except OSError as exc:
             self.notify(f"Cannot write {path}: {exc.strerror}", severity="error")
             return
-        self.notify(neutralize(f"Wrote {path}"), timeout=3)
+        self.notify(f"Wrote {path}", timeout=3)
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -13,18 +13,41 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from ...core.sanitize import neutralize
+from ..safe import safe
 
 
-def describe(m: Any) -> str:
+def per_million(price: Any) -> str | None:
+    """A price in dollars per token (as /models reports it) -> ``$0.49/M``."""
+    try:
+        value = float(price) * 1_000_000
+    except (TypeError, ValueError):
+        return None
+    if value < 0:  # -1 and such: "unknown" on some routers
+        return None
+    text = f"{value:.2f}" if value >= 0.01 or value == 0 else f"{value:.4f}".rstrip("0")
+    return f"${text}/M"
+
+
+def describe(m: Any) -> Content:
+    """One line for a model: every string in it comes from the server, so neutralised."""
     parts = [m.id]
     if m.is_tee:
         parts.append("[TEE]")
+    if m.name and m.name != m.id:
+        parts.append(m.name)
     if m.context_length:
         parts.append(f"ctx {m.context_length:,}")
     if m.pricing:
-        parts.append(f"in {m.pricing.get('prompt', '?')} / out {m.pricing.get('completion', '?')}")
-    return neutralize("  ".join(parts))
+        prices = [
+            f"{price} {label}"
+            for key, label in (("prompt", "in"), ("completion", "out"))
+            if (price := per_million(m.pricing.get(key))) is not None
+        ]
+        if prices:
+            parts.append(" · ".join(prices))
+    if m.owned_by:
+        parts.append(f"by {m.owned_by}")
+    return safe("  ".join(str(p) for p in parts))
 
 
 class ModelPickerScreen(ModalScreen[str | None]):
@@ -41,6 +64,7 @@ class ModelPickerScreen(ModalScreen[str | None]):
         self._loader = loader
         self._current = current
         self._models: list[Any] = []
+        self.loaded = False
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -59,25 +83,34 @@ class ModelPickerScreen(ModalScreen[str | None]):
         try:
             self._models = await self._loader()
         except Exception as exc:  # APIError, or anything the endpoint threw at us
-            status.update(
-                neutralize(f"Could not load models: {exc}. Type a model id and press enter.")
-            )
+            status.update(safe(f"Could not load models: {exc}. Type a model id and press enter."))
             return
-        status.update(
-            f"{len(self._models)} models"
-            + (" · [TEE] runs in a trusted enclave" if any(m.is_tee for m in self._models) else "")
-        )
+        seen: set[str] = set()  # option ids must be unique; a server may repeat one
+        self._models = [m for m in self._models if not (m.id in seen or seen.add(m.id))]
+        self.loaded = True
         self._fill(self.query_one("#search", Input).value)
 
     def _fill(self, query: str) -> None:
         ol = self.query_one(OptionList)
         ol.clear_options()
         q = query.lower().strip()
-        for m in self._models:
-            if not q or q in m.id.lower() or (m.name and q in m.name.lower()):
-                ol.add_option(Option(Content(describe(m)), id=m.id))
+        shown = [
+            m
+            for m in self._models
+            if not q or q in m.id.lower() or (m.name and q in m.name.lower())
+        ]
+        # the exact id is the option's id: what is picked is what the server listed
+        ol.add_options([Option(describe(m), id=m.id) for m in shown])
         if ol.option_count:
             ol.highlighted = 0
+        if not self.loaded:
+            return
+        total = len(self._models)
+        count = f"{total} models" if len(shown) == total else f"{len(shown)} of {total} models"
+        if any(m.is_tee for m in self._models):
+            count += " · [TEE] runs in a trusted enclave"
+        count += " · prices in $ per million tokens"
+        self.query_one("#status", Static).update(Content(count))
 
     @on(Input.Changed, "#search")
     def _search(self, event: Input.Changed) -> None:

@@ -10,7 +10,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.content import Content
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import (
@@ -26,8 +25,9 @@ from textual.widgets import (
     TextArea,
 )
 
-from ...core.sanitize import neutralize
 from ...core.tools import ToolSettings, ToolSpec, examples, export_tools, parse_tool_file
+from ..safe import safe, shown
+from ..widgets.sidebar import FieldInput, FieldTextArea
 
 
 class PathScreen(ModalScreen[str | None]):
@@ -46,14 +46,21 @@ class PathScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.title_text, markup=False)
-            yield Input(self.value, placeholder="path/to/tools.json", id="path")
+            yield Static(safe(self.title_text))
+            yield Input(shown(self.value), placeholder="path/to/tools.json", id="path")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value.strip() or None)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class SchemaEditor(FieldTextArea):
+    """The JSON Schema editor: ctrl+a selects all (TextArea binds it to line start; F7,
+    TextArea's own select-all, is the screen's Export)."""
+
+    BINDINGS = [Binding("ctrl+a", "select_all", "Select all", show=False)]
 
 
 class ToolEditorScreen(Screen):
@@ -103,6 +110,13 @@ class ToolEditorScreen(Screen):
         )
         with Horizontal(id="tools-main"):
             with Vertical(id="tool-side"):
+                # at the top: its dropdown opens over the list, not over the footer
+                yield Select(
+                    [(name, name) for name in self._example_names()],
+                    prompt="Load an example…",
+                    id="examples",
+                    compact=True,
+                )
                 yield ListView(id="tool-list")
                 with Horizontal(classes="tool-buttons"):
                     yield Button("Add", id="add", compact=True)
@@ -111,27 +125,21 @@ class ToolEditorScreen(Screen):
                 with Horizontal(classes="tool-buttons"):
                     yield Button("Import", id="import", compact=True)
                     yield Button("Export", id="export", compact=True)
-                yield Select(
-                    [(name, name) for name in self._example_names()],
-                    prompt="Load an example…",
-                    id="examples",
-                    compact=True,
-                )
             with VerticalScroll(id="tool-form"):
                 yield Static(
                     "No tools yet: Add (F9), Import a tools file, or load an example.",
                     id="empty-form",
                 )
                 yield Label("name", classes="label")
-                yield Input(id="tool-name", placeholder="get_weather", compact=True)
+                yield FieldInput(id="tool-name", placeholder="get_weather", compact=True)
                 yield Label("description", classes="label")
-                yield Input(
+                yield FieldInput(
                     id="tool-desc",
                     placeholder="What the tool does (the model reads this)",
                     compact=True,
                 )
                 yield Label("parameters (JSON Schema of an object)", classes="label")
-                yield TextArea(
+                yield SchemaEditor(
                     "",
                     language="json",
                     id="tool-params",
@@ -145,7 +153,7 @@ class ToolEditorScreen(Screen):
                     "canned result (pre-fills the answer when the model calls this tool)",
                     classes="label",
                 )
-                yield TextArea("", id="tool-canned", soft_wrap=True, tab_behavior="focus")
+                yield FieldTextArea("", id="tool-canned", soft_wrap=True, tab_behavior="focus")
                 yield Static("", id="tool-problems", markup=False)
         yield Footer()
 
@@ -172,7 +180,7 @@ class ToolEditorScreen(Screen):
         await lv.clear()
         items = []
         for spec in self.settings.specs:
-            item = ListItem(Label(Content(neutralize(self._item_label(spec)))))
+            item = ListItem(Label(safe(self._item_label(spec))))
             item.set_class(bool(spec.problems(self.settings.specs)), "invalid")
             item.set_class(not spec.enabled, "disabled")
             items.append(item)
@@ -184,7 +192,7 @@ class ToolEditorScreen(Screen):
     def _refresh_labels(self) -> None:
         lv = self.query_one("#tool-list", ListView)
         for spec, item in zip(self.settings.specs, lv.children, strict=False):
-            item.query_one(Label).update(Content(neutralize(self._item_label(spec))))
+            item.query_one(Label).update(safe(self._item_label(spec)))
             item.set_class(bool(spec.problems(self.settings.specs)), "invalid")
             item.set_class(not spec.enabled, "disabled")
 
@@ -210,12 +218,14 @@ class ToolEditorScreen(Screen):
         if spec is None:
             return
         with self.prevent(Input.Changed, TextArea.Changed, Checkbox.Changed):
-            self.query_one("#tool-name", Input).value = spec.name
-            self.query_one("#tool-desc", Input).value = spec.description
-            self.query_one("#tool-params", TextArea).load_text(spec.parameters)
+            # outside text (a saved conversation, an imported file): shown neutralised,
+            # kept exact until the user edits it
+            self.query_one("#tool-name", FieldInput).show_exact(spec.name)
+            self.query_one("#tool-desc", FieldInput).show_exact(spec.description)
+            self.query_one("#tool-params", FieldTextArea).show_exact(spec.parameters)
             self.query_one("#tool-strict", Checkbox).value = spec.strict
             self.query_one("#tool-enabled", Checkbox).value = spec.enabled
-            self.query_one("#tool-canned", TextArea).load_text(spec.canned_result)
+            self.query_one("#tool-canned", FieldTextArea).show_exact(spec.canned_result)
         self._validate()
 
     def _validate(self) -> None:
@@ -225,7 +235,7 @@ class ToolEditorScreen(Screen):
             return
         problems = self.current.problems(self.settings.specs)
         node.set_class(not problems, "ok")
-        node.update("\n".join(f"✗ {p}" for p in problems) if problems else "✓ valid")
+        node.update(safe("\n".join(f"✗ {p}" for p in problems) if problems else "✓ valid"))
         self._refresh_labels()
 
     def _changed(self) -> None:
@@ -235,25 +245,25 @@ class ToolEditorScreen(Screen):
     @on(Input.Changed, "#tool-name")
     def _name(self, event: Input.Changed) -> None:
         if self.current is not None:
-            self.current.name = event.value.strip()
+            self.current.name = self.query_one("#tool-name", FieldInput).exact_value().strip()
             self._changed()
 
     @on(Input.Changed, "#tool-desc")
     def _desc(self, event: Input.Changed) -> None:
         if self.current is not None:
-            self.current.description = event.value
+            self.current.description = self.query_one("#tool-desc", FieldInput).exact_value()
             self._changed()
 
     @on(TextArea.Changed, "#tool-params")
     def _params(self, event: TextArea.Changed) -> None:
         if self.current is not None:
-            self.current.parameters = event.text_area.text
+            self.current.parameters = self.query_one("#tool-params", FieldTextArea).exact_value()
             self._changed()
 
     @on(TextArea.Changed, "#tool-canned")
     def _canned(self, event: TextArea.Changed) -> None:
         if self.current is not None:
-            self.current.canned_result = event.text_area.text
+            self.current.canned_result = self.query_one("#tool-canned", FieldTextArea).exact_value()
 
     @on(Checkbox.Changed, "#tool-strict")
     def _strict(self, event: Checkbox.Changed) -> None:
@@ -353,7 +363,7 @@ class ToolEditorScreen(Screen):
                 spec.name = self._unique(spec.name)
             self.settings.specs.append(spec)
         await self._select(specs[0] if specs else self.current)
-        self.notify(neutralize(note), timeout=4)
+        self.notify(note, timeout=4)
 
     @work
     async def action_export_file(self) -> None:
@@ -367,7 +377,7 @@ class ToolEditorScreen(Screen):
         except OSError as exc:
             self.notify(f"Cannot write {path}: {exc.strerror}", severity="error")
             return
-        self.notify(neutralize(f"Exported {len(self.settings.specs)} tool(s) to {path}"), timeout=4)
+        self.notify(f"Exported {len(self.settings.specs)} tool(s) to {path}", timeout=4)
 
     @on(Button.Pressed)
     async def _button(self, event: Button.Pressed) -> None:
