@@ -80,7 +80,7 @@ async def test_paced_replies_end_with_the_app_alive_rendered_and_saved(loopback)
 
     rng = random.Random(19)
     rounds = []
-    for _ in range(12):
+    for _ in range(8):
         text = markdownish(rng, rng.randrange(300, 1400))
         n_parts = rng.randrange(15, 50)
         gap = rng.choice([0.0, 0.005, 0.01, 0.02])  # up to 50 deltas/s

@@ -118,8 +118,7 @@ def test_a_hostile_config_and_theme_never_reach_the_terminal(loopback, tmp_path)
         f'name = {json.dumps(H("themename"))}\nprimary = "#ff0000"\n'
     )
     (config.parent / "themes" / "bad2.toml").write_text(
-        'name = "badvars"\nprimary = "#ff0000"\n'
-        f"[variables]\nborder = {json.dumps(H('var'))}\n"
+        f'name = "badvars"\nprimary = "#ff0000"\n[variables]\nborder = {json.dumps(H("var"))}\n'
     )
     app = Pty(app_argv("--theme", H("cli")), env=env)
     try:

@@ -16,7 +16,7 @@ from textual.screen import Screen
 
 from ..config import Config, Endpoint, data_dir, make_client
 from ..core.conversation import Conversation
-from ..core.paramspec import params_to_request, request_to_params
+from ..core.paramspec import APP_DEFAULTS, params_to_request, request_to_params
 from ..core.presets import Presets
 from ..core.store import Store, StoreError, encode_document, load_file, to_document, write_document
 from .chat_screen import ChatScreen
@@ -99,13 +99,17 @@ class RedPillApp(App):
 
     def new_conversation(self) -> Conversation:
         conv = Conversation(profile=self.endpoint.profile)
-        params: dict[str, Any] = {"stream": True}
+        params: dict[str, Any] = params_to_request(dict(APP_DEFAULTS))
         preset = self.presets.get(self.presets.default) if self.presets.default else None
         if preset:
             conv.model = preset.get("model") or ""
             conv.system = preset.get("system") or ""
             params.update(preset.get("params") or {})
-        conv.model = self._initial_model or conv.model or self.endpoint.model or ""
+        # ... or the one in use (picked from /models at start-up, or in F4)
+        current = ""
+        with contextlib.suppress(LookupError):
+            current = self.chat.conversation.model
+        conv.model = self._initial_model or conv.model or self.endpoint.model or current
         params.update(self.endpoint.params)
         params.update(self._initial_params)
         # Normalise through the sidebar's shape so what is shown is what is sent.
@@ -197,6 +201,8 @@ class RedPillApp(App):
         fsync and rename run in a thread so a long conversation never stalls a stream."""
         if not self.config.autosave or not conversation.turns:
             return
+        if self._saved_path is None and conversation.id in self.store.deleted:
+            return  # deleted in F5 while open: never written back
         if self._saved_path is not None:
             path, doc, write = self._saved_path, to_document(conversation), write_document
         else:
@@ -268,7 +274,9 @@ class RedPillApp(App):
                     if key in seen:
                         continue
                     seen.add(key)
-                    rows.append((self.get_key_display(b), b.description or b.action, b.id or ""))
+                    if not b.description:
+                        continue  # Textual's own (help_quit, palette): ctrl+p is listed below
+                    rows.append((b.key, b.description, b.id or ""))
         rows.append(("enter", "Send the message", "(composer)"))
         for cls in (Composer, MessageView):
             for b in cls.BINDINGS:
@@ -308,6 +316,10 @@ class RedPillApp(App):
         self.save_conversation(chat.conversation)
 
         async def chosen(conv: Conversation | None) -> None:
+            if conv is None and chat.conversation.id in self.store.deleted:
+                # The open conversation was deleted: it does not live on unsaved.
+                conv = self.new_conversation()
+                self.notify("The open conversation was deleted: this is a new one.")
             if conv is None:
                 return
             if not conv.turns and not conv.model:

@@ -22,6 +22,8 @@ from ..api.schema import InvalidParameter
 from ..core.conversation import Conversation, Turn
 from ..core.paramspec import hints, request_to_params
 from ..core.sanitize import neutralize
+from ..core.sendcheck import Doubt, blocker, doubts
+from .safe import Exact
 from .screens.confirm import ConfirmScreen
 from .screens.model_picker import ModelPickerScreen
 from .widgets.composer import Composer
@@ -87,7 +89,11 @@ class ChatScreen(Screen):
         self._idle = asyncio.Event()  # set while no turn is running
         self._idle.set()
         self._confirmed_json = False
-        self._confirmed_cut: set[str] = set()  # interrupted turns the user let go as history
+        self._confirmed_cut: set[str] = set()
+        self._draft = ""  # what the composer held when editing began
+        self._edit_exact = Exact(
+            ""
+        )  # the message being edited, as saved  # interrupted turns the user let go as history
         self._models_cache: list[Any] | None = None
 
     # -- layout -----------------------------------------------------------------------
@@ -203,12 +209,20 @@ class ChatScreen(Screen):
         upto = None
         if self.editing is not None:
             upto = self.conversation.turns.index(self.editing)
+            text = self._edit_exact.resolve(text)  # unchanged: the exact text saved
         message = {"role": "user", "content": text}
         return await self._send([message], upto=upto, clear_composer=True)
 
     async def _send(
-        self, input_messages: list[dict[str, Any]], *, upto: int | None, clear_composer: bool
+        self,
+        input_messages: list[dict[str, Any]],
+        *,
+        upto: int | None,
+        clear_composer: bool,
+        confirmed: frozenset[str] = frozenset(),
     ) -> bool:
+        """Every send goes here (typed, regenerate, edit, tool results): the same checks
+        and confirmations, in the same order."""
         sidebar = self.query_one(ParamSidebar)
         errors = sidebar.errors()
         if errors:
@@ -220,63 +234,48 @@ class ChatScreen(Screen):
         if not self.conversation.model:
             self.notify("No model: pick one with F4 or type it in the sidebar.", severity="error")
             return False
+        problem = blocker(self.conversation, input_messages, upto)
+        if problem:
+            self.notify(problem, severity="error", title="Not sent")
+            return False
         try:
             request = self.conversation.build(input_messages, upto=upto)
         except InvalidParameter as exc:
             self.notify(f"{exc.param}: {exc.message}", severity="error", title="Invalid parameter")
             return False
-        question = self._doubt(request.body(), upto)
-        if question is not None:
-            self._confirm_then_send(question, input_messages, upto, clear_composer)
+        for doubt in doubts(self.conversation, input_messages, upto, request.body()):
+            if doubt.kind in confirmed or (doubt.kind == "json" and self._confirmed_json):
+                continue
+            if doubt.kind == "cut" and all(
+                t.id in self._confirmed_cut for t in self.conversation.interrupted_turns(upto)
+            ):
+                continue
+            self._confirm_then_send(doubt, input_messages, upto, clear_composer, confirmed)
             return False
         await self._start(input_messages, request, upto=upto, clear_composer=clear_composer)
         return True
 
-    def _doubt(self, body: dict[str, Any], upto: int | None) -> tuple[str, str] | None:
-        """What to ask before this request goes, if anything: (question, what a yes allows)."""
-        from ..core.paramspec import mentions_json
-
-        rf = body.get("response_format") or {}
-        if (
-            rf.get("type") == "json_object"
-            and not self._confirmed_json
-            and not mentions_json(body["messages"])
-        ):
-            return (
-                "JSON mode is on, but no message mentions JSON.\n\nThe API reference warns "
-                "that the model may then emit whitespace until max_tokens, looking stuck. Ask "
-                "for JSON in the system prompt or your message.\n\nSend anyway?",
-                "json",
-            )
-        cut = [
-            t for t in self.conversation.interrupted_turns(upto) if t.id not in self._confirmed_cut
-        ]
-        if cut:
-            return (
-                f"{len(cut)} earlier repl{'y was' if len(cut) == 1 else 'ies were'} cut off "
-                "when the app stopped mid-stream (marked \u201cinterrupted\u201d).\n\nThe "
-                "request sends what arrived as if it were the whole answer.\n\nSend anyway?",
-                "cut",
-            )
-        return None
-
     @work
     async def _confirm_then_send(
         self,
-        question: tuple[str, str],
+        doubt: Doubt,
         input_messages: list[dict[str, Any]],
         upto: int | None,
         clear: bool,
+        confirmed: frozenset[str],
     ) -> None:
-        text, allows = question
-        ok = await self.app.push_screen_wait(ConfirmScreen(text, yes="Send anyway", no="Go back"))
+        ok = await self.app.push_screen_wait(
+            ConfirmScreen(doubt.question, yes="Send anyway", no="Go back")
+        )
         if not ok:
             return
-        if allows == "json":
-            self._confirmed_json = True
-        else:
+        if doubt.kind == "json":
+            self._confirmed_json = True  # until the parameters change
+        elif doubt.kind == "cut":
             self._confirmed_cut.update(t.id for t in self.conversation.interrupted_turns(upto))
-        await self._send(input_messages, upto=upto, clear_composer=clear)
+        await self._send(
+            input_messages, upto=upto, clear_composer=clear, confirmed=confirmed | {doubt.kind}
+        )
 
     async def _start(
         self,
@@ -292,11 +291,14 @@ class ChatScreen(Screen):
             await view.drop_from(dropped.id)
             self.conversation.truncate(upto)
         self._end_editing()
+        await view.remove_children(ToolCallsPanel)  # answered, or passed over
         turn = self.conversation.start_turn(input_messages, request)
         self.active_turn = turn
         self.active_view = await view.add_turn(turn)
         if clear_composer:
-            self.query_one(Composer).clear()
+            # An edit was sent: the draft it had pushed aside comes back.
+            self.query_one(Composer).load_for_edit(self._draft)
+        self._draft = ""
         self._refresh_preview()
         self._idle.clear()
         self.run_worker(
@@ -377,9 +379,8 @@ class ChatScreen(Screen):
         try:
             if view is not None and view.is_attached:
                 await view.show_final()
-            panel = await self.query_one(ConversationView).show_tool_calls(self.conversation)
-            if panel is not None:
-                panel.focus_first()
+            # Focus stays where the user is; the panel says how to reach its boxes.
+            await self.query_one(ConversationView).show_tool_calls(self.conversation)
         finally:
             # Only now is the turn over: a send in between would cut its final render.
             self.active_turn = None
@@ -427,10 +428,13 @@ class ChatScreen(Screen):
             return
         if self.editing is not None:
             self._end_editing()
-            self.query_one(Composer).clear()
+            self.query_one(Composer).load_for_edit(self._draft)  # the draft it replaced
+            self._draft = ""
             return
         if self.has_class("preview"):
             self.action_toggle_preview()
+            return
+        self.query_one(Composer).focus()  # from a message, the list or the sidebar
 
     async def action_regenerate(self) -> None:
         """Send the last turn's input again (regenerate, or retry after an error): the
@@ -442,12 +446,23 @@ class ChatScreen(Screen):
 
     def action_toggle_sidebar(self) -> None:
         self.toggle_class("no-sidebar")
+        self._keep_focus_visible()
 
     def action_toggle_preview(self) -> None:
         self.toggle_class("preview")
         if self.has_class("preview"):
             self._refresh_preview()
             self.query_one(RequestPreview).show_exchange(self.client.last_exchange)
+        self._keep_focus_visible()
+
+    def _keep_focus_visible(self) -> None:
+        """Keys must never go to a widget that is hidden: back to the composer then."""
+        self.call_after_refresh(self._refocus)
+
+    def _refocus(self) -> None:
+        focused = self.focused
+        if focused is None or not all(n.display for n in focused.ancestors_with_self):
+            self.query_one(Composer).focus()
 
     async def action_toggle_columns(self) -> None:
         view = self.query_one(ConversationView)
@@ -491,6 +506,7 @@ class ChatScreen(Screen):
 
         def closed(_: object = None) -> None:
             self._tools_changed()
+            self._keep_focus_visible()
 
         self.app.push_screen(ToolEditorScreen(self.conversation.toolset), closed)
 
@@ -512,7 +528,7 @@ class ChatScreen(Screen):
         self.action_tools()
 
     async def action_send_tool_results(self) -> None:
-        from .widgets.tool_calls import ToolCallsPanel, result_messages
+        from .widgets.tool_calls import result_messages
 
         if self.active_turn is not None or not self.conversation.turns:
             return
@@ -521,8 +537,7 @@ class ChatScreen(Screen):
         if not messages:
             self.notify("The last reply made no tool calls to answer.", severity="warning")
             return
-        if await self._send(messages, upto=None, clear_composer=False):
-            await self.query_one(ConversationView).remove_children(ToolCallsPanel)
+        await self._send(messages, upto=None, clear_composer=False)
 
     @on(ToolCallsPanel.SendResults)
     async def _send_results(self, event: ToolCallsPanel.SendResults) -> None:
@@ -594,9 +609,12 @@ class ChatScreen(Screen):
         text = next((m.get("content") for m in turn.input if m.get("role") == "user"), "")
         if not isinstance(text, str):
             text = ""
-        self.editing = turn
         composer = self.query_one(Composer)
-        composer.load_text(text)
+        if self.editing is None:
+            self._draft = composer.text  # esc gives it back
+        self.editing = turn
+        self._edit_exact = Exact(text)
+        composer.load_for_edit(self._edit_exact.display)
         composer.add_class("editing")
         composer.focus()
         n_after = len(self.conversation.turns) - self.conversation.turns.index(turn) - 1

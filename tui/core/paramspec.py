@@ -235,6 +235,12 @@ def nudge(spec: ParamSpec, text: str, direction: int) -> str:
     return f"{round(value, 4):g}"
 
 
+# What the app sets when nothing else does (sidebar names): replies stream, and a stream
+# ends with token usage, so the meta line can count tokens. The sidebar marks these as
+# "app default" rather than "set"; both can be turned off there.
+APP_DEFAULTS: dict[str, Any] = {"stream": True, "include_usage": True}
+
+
 def params_to_request(values: dict[str, Any]) -> dict[str, Any]:
     """Sidebar values -> request parameters (response_format and include_usage reshaped)."""
     out: dict[str, Any] = {}

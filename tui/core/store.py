@@ -213,6 +213,7 @@ class Store:
     def __init__(self, root: Path):
         self.root = root
         self.problems: list[str] = []
+        self.deleted: set[str] = set()  # ids deleted here: an open copy is not saved again
         # Reported by the next list(): what a save had to do (a file kept aside).
         self._notices: list[str] = []
 
@@ -322,3 +323,4 @@ class Store:
                 raise StoreError(f"{entry!r} is not a conversation id")
             path = self.root / f"{entry}.json"
         path.unlink(missing_ok=True)
+        self.deleted.add(path.stem)

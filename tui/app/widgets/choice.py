@@ -10,6 +10,7 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
+from textual.highlight import highlight
 from textual.widgets import Collapsible, Markdown, Static
 
 from ...core.blocks import first_cut, split_markdown
@@ -40,6 +41,7 @@ class ChoiceView(Vertical):
     DEFAULT_CSS = """
     ChoiceView { height: auto; }
     ChoiceView > Markdown { margin: 0; padding: 0 1 0 0; }
+    ChoiceView > .json { padding: 0 1; background: $boost; }
     ChoiceView > .refusal { color: $warning; text-style: italic; padding: 0 1; }
     ChoiceView > .tool-calls { padding: 0 1; color: $text-accent; }
     ChoiceView > .error { color: $error; padding: 0 1; border-left: thick $error; }
@@ -64,6 +66,7 @@ class ChoiceView(Vertical):
         with Collapsible(title="Reasoning", collapsed=True, classes="reasoning hidden"):
             yield Static("", markup=False, id="reasoning-text")
         yield Markdown("", open_links=False)
+        yield Static("", classes="json hidden", markup=False)
         yield Static("", classes="refusal hidden", markup=False)
         yield Static("", classes="tool-calls hidden", markup=False)
         yield Static("", classes="error hidden", markup=False)
@@ -179,7 +182,13 @@ class ChoiceView(Vertical):
             text = content
             with contextlib.suppress(ValueError):
                 text = json.dumps(json.loads(content), indent=2, ensure_ascii=False)
-            await self._render_whole(f"```json\n{neutralize(text)}\n```")
+            # Highlighted, and wrapped at the pane's edge (a Markdown fence would cut long
+            # string values off there instead).
+            await self._render_whole("")
+            self.pieces[0].display = False
+            node = self.query_one(".json", Static)
+            node.update(highlight(neutralize(text), language="json"))
+            node.remove_class("hidden")
         else:
             # Loaded or complete: one full render. Streamed: the pieces closed while it
             # streamed stay, the rest is rendered afresh (appends can differ from that).

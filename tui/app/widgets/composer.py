@@ -3,32 +3,12 @@ newline. What was typed stays until a send succeeds."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from textual import events
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import TextArea
 
-
-class InOrderKeys:
-    """Mixin for an Input or TextArea: run the widget's own key bindings (backspace,
-    delete, cursor moves, ...) as its key arrives, in order with the typed characters.
-
-    Textual inserts a printable key in the widget's own message queue, but runs a
-    non-priority binding only once the key has bubbled up to the App, behind the keys that
-    arrived meanwhile. Typed fast (or while the app is busy redrawing) "100", backspace
-    x4, "256" became "" or "56": the backspaces ran after the new digits. Priority bindings
-    are untouched (the App checks them before the key reaches the widget)."""
-
-    async def _on_key(self, event: events.Key) -> None:
-        widget: Any = self
-        for binding in widget._bindings.key_to_bindings.get(event.key, ()):
-            if not binding.priority and await widget.app.run_action(binding.action, widget):
-                event.stop()
-                event.prevent_default()
-                return
-        await super()._on_key(event)  # type: ignore[misc]
+from .keys import InOrderKeys
 
 
 class Composer(InOrderKeys, TextArea):
@@ -60,7 +40,8 @@ class Composer(InOrderKeys, TextArea):
         )
         self.cursor_blink = False  # no constant redraws over SSH
 
-    async def _on_key(self, event: events.Key) -> None:
+    async def on_key(self, event: events.Key) -> None:
+        # Runs before TextArea's own key handler (handlers are called down the MRO).
         if event.key == "enter":
             event.stop()
             event.prevent_default()
@@ -72,12 +53,10 @@ class Composer(InOrderKeys, TextArea):
             event.stop()
             event.prevent_default()
             self.action_newline()
-            return
-        await super()._on_key(event)
 
     def action_newline(self) -> None:
         start, end = self.selection
-        self._replace_via_keyboard("\n", start, end)
+        self.replace("\n", start, end, maintain_selection_offset=False)
 
     def load_for_edit(self, text: str) -> None:
         """Load ``text`` to edit it, the cursor at its end (where one goes on typing)."""

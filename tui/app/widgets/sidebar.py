@@ -17,6 +17,7 @@ from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 from ...core.paramspec import (
+    APP_DEFAULTS,
     SPECS,
     ParamSpec,
     ParamValueError,
@@ -26,11 +27,10 @@ from ...core.paramspec import (
     parse_value,
 )
 from ..safe import Exact, safe
-from .composer import InOrderKeys
+from .keys import InOrderKeys
 
 # Values the app itself sends when the user has not touched the field (see
 # RedPillApp.new_conversation): shown as "app default", not "set".
-APP_DEFAULTS: dict[str, Any] = {"stream": True}
 
 _STOP_ESCAPES = {"n": "\n", "t": "\t", "\\": "\\"}
 

@@ -32,11 +32,15 @@ class MessageView(Static, can_focus=True):
 
     DEFAULT_CSS = """
     MessageView { padding: 0 1; margin: 1 0 0 0; border-left: thick $primary; height: auto; }
-    MessageView:focus { background: $boost; }
+    MessageView:focus { background: $accent 25%; border-left: thick $accent; }
     MessageView.tool { border-left: thick $secondary; color: $text-muted; }
     """
 
-    BINDINGS = [("e", "edit", "Edit & resend")]
+    BINDINGS = [
+        ("e", "edit", "Edit & resend"),
+        ("up,k", "step(-1)", "Previous message"),
+        ("down,j", "step(1)", "Next message"),
+    ]
 
     class EditRequested(Message):
         def __init__(self, turn_id: str) -> None:
@@ -58,6 +62,14 @@ class MessageView(Static, can_focus=True):
     def action_edit(self) -> None:
         if self.role == "user":
             self.post_message(self.EditRequested(self.turn_id))
+
+    def action_step(self, step: int) -> None:
+        """Move the focus to the previous or next sent message."""
+        views = list(self.screen.query(MessageView).results(MessageView))
+        at = views.index(self) + step
+        if 0 <= at < len(views):
+            views[at].focus()
+            views[at].scroll_visible()
 
 
 class TurnView(Vertical):
