@@ -13,6 +13,7 @@ import pytest
 from tests.api import SSE, FakeSleep, chunk, request, text_stream
 from tests.loopback import Reply, split_every, sse
 from tests.refdata import http_file, request_validator
+from tui.api.accumulate import StreamAccumulator
 from tui.api.client import ChatClient, Exchange, retry_delay
 from tui.api.schema import validate_request
 
@@ -245,12 +246,21 @@ async def test_x_should_retry_header(loopback, make_client, fake_sleep):
 
 
 async def test_connection_refused_is_retried_then_reported(make_client, fake_sleep):
-    client = make_client(base_url=f"http://127.0.0.1:{_closed_port()}/v1")
-    acc, exchange = await client.chat(request())
+    port = _closed_port()
+    client = make_client(base_url=f"http://127.0.0.1:{port}/v1")
+    notices: list[str] = []
+    acc = StreamAccumulator()
+    acc.set_notice = notices.append  # what the meta line shows while a retry waits
+    acc, exchange = await client.chat(request(), acc)
     assert acc.error is not None
     assert acc.error.kind == "connection"
-    assert "connection failed" in acc.error.message
+    assert f"connection to 127.0.0.1:{port} failed" in acc.error.message
     assert len(fake_sleep.delays) == 2
+    assert [n.split(" · ")[-1] for n in notices[:2]] == [
+        f"retrying in {fake_sleep.delays[0]:.1f} s (1/2)",
+        f"retrying in {fake_sleep.delays[1]:.1f} s (2/2)",
+    ]
+    assert notices[-1] == ""
     assert exchange.attempts == 3
     assert exchange.status is None
     assert acc.finished

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from tests.hostile.harness import Pty, app_argv, dirs_env, hostile, leaks
-from tests.hostile.test_server_fields import text_reply
+from tests.hostile.server import text_reply
 from tests.loopback import Request
 from tui.core.conversation import ChoiceRecord, Conversation, Turn
 from tui.core.store import save_file
@@ -27,6 +27,7 @@ def hostile_conversation(tag: str) -> Conversation:
                 description=H("tooldesc"),
                 parameters=json.dumps({"type": "object", "properties": {H("p"): {}}}),
                 canned_result=H("canned"),
+                enabled=False,  # its name is no valid function name: sending would refuse
             )
         ]
     )
@@ -52,7 +53,10 @@ def hostile_conversation(tag: str) -> Conversation:
 
 
 def pong(request: Request):
-    said = request.json()["messages"][-1].get("content") or ""
+    last = request.json()["messages"][-1]
+    if last.get("role") == "tool":
+        return text_reply("pong files")  # the answer to the saved reply's tool call
+    said = last.get("content") or ""
     return text_reply(f"pong {said.split()[-1]}")
 
 
@@ -70,10 +74,10 @@ def test_a_hostile_saved_conversation_opens_lists_edits_and_chats_on(loopback, t
         env=env,
     )
     try:
-        assert app.wait_for("zzsaved", 30), "the saved reply never showed:\n" + app.text()[-2000:]
+        assert app.wait_for("savederror", 30), "the saved turn never showed:\n" + app.text()[-2000:]
         steps = [
             ("F5 list", F5, "title"),
-            ("F8 tools", F8, "toolname"),
+            ("F8 tools", F8, "JSON Schema of an object"),
             ("F4 picker", F4, "odel"),
         ]
         for what, key, seen in steps:
@@ -90,7 +94,10 @@ def test_a_hostile_saved_conversation_opens_lists_edits_and_chats_on(loopback, t
         app.type(ESC)
         app.read_for(0.3)
         assert app.alive()
-        app.type("\x0cping files\r")
+        # the saved reply's tool call is unanswered: answer it (the hostile canned result)
+        app.type("\x0c\x13")  # ctrl+l, ctrl+s
+        assert app.wait_for("empty", 20, since=start), "no confirmation for an empty result"
+        app.type("y")
         assert app.wait_for("pong files", 20, since=start), "the chat did not answer"
         assert app.alive()
         assert not leaks(bytes(app.out)), leaks(bytes(app.out))

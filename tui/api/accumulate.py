@@ -202,6 +202,8 @@ class StreamAccumulator:
         self.timings = Timings(started=clock())
         self._dirty: set[int] = set()
         self._meta_dirty = False
+        # What the client is doing while no reply arrives (a retry's wait), for the UI.
+        self.notice = ""
 
     # -- feeding ----------------------------------------------------------------------
 
@@ -437,6 +439,12 @@ class StreamAccumulator:
             self._dirty.update(self.choices)
 
     # -- reading ----------------------------------------------------------------------
+
+    def set_notice(self, text: str) -> None:
+        """Say what the request is waiting for (empty: nothing)."""
+        if text != self.notice:
+            self.notice = text
+            self._meta_dirty = True
 
     def take_dirty(self) -> tuple[set[int], bool]:
         """The choices changed since the last call, and whether request-level state did."""

@@ -159,12 +159,26 @@ class ChatClient:
             what = "connecting" if isinstance(exc, httpx.ConnectTimeout) else "waiting for data"
             return APIError(message=f"timed out {what} ({type(exc).__name__})", kind="timeout")
         text = str(exc) or type(exc).__name__
-        return APIError(message=f"connection failed: {text}", kind="connection")
+        where = httpx.URL(self.base_url)
+        port = where.port or (443 if where.scheme == "https" else 80)
+        return APIError(
+            message=f"connection to {where.host}:{port} failed: {text}",
+            kind="connection",
+        )
 
     async def _send(
-        self, method: str, path: str, *, body: bytes | None, stream: bool, exchange: Exchange
+        self,
+        method: str,
+        path: str,
+        *,
+        body: bytes | None,
+        stream: bool,
+        exchange: Exchange,
+        notice: Callable[[str], None] | None = None,
     ) -> httpx.Response:
-        """Send with retries; returns a response whose status is 2xx, body unread."""
+        """Send with retries; returns a response whose status is 2xx, body unread.
+        ``notice`` is told what a retry waits for ("429 · retrying in 1.0 s (1/2)")."""
+        say = notice or (lambda _text: None)
         headers = {"Content-Type": "application/json"} if body is not None else {}
         if stream:
             headers["Accept"] = "text/event-stream"
@@ -187,9 +201,14 @@ class ChatClient:
             except httpx.TransportError as exc:
                 err = self._transport_error(exc)
                 if attempt < self.max_retries:
-                    await self._sleep(retry_delay(attempt))
+                    delay = retry_delay(attempt)
+                    say(
+                        f"{err.message} · retrying in {delay:.1f} s ({attempt + 1}/{self.max_retries})"
+                    )
+                    await self._sleep(delay)
                     attempt += 1
                     continue
+                say("")
                 raise err from None
             exchange.status = response.status_code
             exchange.response_headers = [
@@ -197,6 +216,7 @@ class ChatClient:
                 for k, v in redact_headers(response.headers, by_name=False)
             ]
             if response.is_success:
+                say("")
                 return response
             try:
                 raw = await response.aread()
@@ -205,9 +225,15 @@ class ChatClient:
             finally:
                 await response.aclose()
             if attempt < self.max_retries and _should_retry(response.status_code, response.headers):
-                await self._sleep(retry_delay(attempt, response.headers))
+                delay = retry_delay(attempt, response.headers)
+                say(
+                    f"HTTP {response.status_code} · retrying in {delay:.1f} s "
+                    f"({attempt + 1}/{self.max_retries})"
+                )
+                await self._sleep(delay)
                 attempt += 1
                 continue
+            say("")
             raise self.redactor.error(
                 from_http(response.status_code, raw, response.headers, key_env=self.key_env)
             )
@@ -273,6 +299,7 @@ class ChatClient:
                 body=raw,
                 stream=bool(body.get("stream")),
                 exchange=exchange,
+                notice=acc.set_notice,
             )
         except APIError as err:
             acc.fail(self.redactor.error(err))

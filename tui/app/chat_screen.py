@@ -91,6 +91,7 @@ class ChatScreen(Screen):
         self._confirmed_json = False
         self._confirmed_cut: set[str] = set()
         self._draft = ""  # what the composer held when editing began
+        self._sent_text = ""  # the composer's text when it was last sent
         self._edit_exact = Exact(
             ""
         )  # the message being edited, as saved  # interrupted turns the user let go as history
@@ -148,7 +149,14 @@ class ChatScreen(Screen):
     async def _auto_model(self) -> None:
         try:
             models = await self._models()
-        except Exception:
+        except Exception as exc:  # unreachable, or not an OpenAI-style list: say so now
+            self.notify(
+                f"No model set, and the model list of {self.endpoint.base_url} could not be "
+                f"read: {getattr(exc, 'message', None) or exc}. Type a model in the sidebar.",
+                severity="warning",
+                title="No model",
+                timeout=10,
+            )
             return
         if models and not self.query_one(ParamSidebar).model:
             self.query_one(ParamSidebar).set_model(models[0].id)
@@ -203,15 +211,21 @@ class ChatScreen(Screen):
         if self.active_turn is not None:
             if self.active_turn.live is not None:
                 self.notify("A reply is still streaming: esc cancels it.", severity="warning")
-            else:
-                self.notify("The last reply is still being drawn: send again in a moment.")
-            return False
+                return False
+            self._send_when_drawn(text)  # its last frame is being drawn: a moment
+            return True
+        self._sent_text = text
         upto = None
         if self.editing is not None:
             upto = self.conversation.turns.index(self.editing)
             text = self._edit_exact.resolve(text)  # unchanged: the exact text saved
         message = {"role": "user", "content": text}
         return await self._send([message], upto=upto, clear_composer=True)
+
+    @work(group="queued-send", exclusive=True)
+    async def _send_when_drawn(self, text: str) -> None:
+        await self._idle.wait()
+        await self.send_text(text)
 
     async def _send(
         self,
@@ -295,9 +309,11 @@ class ChatScreen(Screen):
         turn = self.conversation.start_turn(input_messages, request)
         self.active_turn = turn
         self.active_view = await view.add_turn(turn)
-        if clear_composer:
-            # An edit was sent: the draft it had pushed aside comes back.
-            self.query_one(Composer).load_for_edit(self._draft)
+        composer = self.query_one(Composer)
+        if clear_composer and composer.text == self._sent_text:
+            # Sent: the composer empties (or, after an edit, the draft it had pushed aside
+            # comes back). Text typed since the send was queued stays.
+            composer.load_for_edit(self._draft)
         self._draft = ""
         self._refresh_preview()
         self._idle.clear()

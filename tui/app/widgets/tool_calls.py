@@ -62,7 +62,10 @@ def result_messages(turn: Turn) -> list[dict[str, Any]]:
 
 class ToolCallsPanel(Vertical):
     DEFAULT_CSS = """
-    ToolCallsPanel { height: auto; border: round $secondary; padding: 0 1; margin: 1 0 0 0; }
+    ToolCallsPanel {
+        height: auto; max-height: 45vh; overflow-y: auto;
+        border: round $secondary; padding: 0 1; margin: 1 0 0 0;
+    }
     ToolCallsPanel .call-head { text-style: bold; color: $text-secondary; }
     ToolCallsPanel .args { color: $text; }
     ToolCallsPanel .problem { color: $error; }

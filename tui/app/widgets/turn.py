@@ -253,7 +253,8 @@ class TurnView(Vertical):
         if t.seed is not None:
             parts.append(f"seed {t.seed}")
         if t.pending:
-            parts.append("streaming… (esc cancels)")
+            notice = live.notice if live is not None else ""
+            parts.append(f"{notice} (esc cancels)" if notice else "streaming… (esc cancels)")
         elif t.cancelled:
             parts.append("cancelled")
         elif t.interrupted:
