@@ -430,6 +430,16 @@ class RedPillApp(App):
             "Next choice", "Show the next choice of the last reply", screen.action_next_choice
         )
         yield SystemCommand(
+            "Earlier reply",
+            "Show the previous reply to the last message (regenerate keeps them)",
+            partial(screen.action_other_reply, -1),
+        )
+        yield SystemCommand(
+            "Later reply",
+            "Show the next reply to the last message",
+            partial(screen.action_other_reply, 1),
+        )
+        yield SystemCommand(
             "Use this choice",
             "The visible choice continues the conversation",
             screen.action_use_choice,

@@ -67,6 +67,8 @@ class ChatScreen(Screen):
         Binding("f4", "pick_model", "Model", id="pick_model"),
         Binding("ctrl+n", "next_choice", "Next choice", id="next_choice"),
         Binding("ctrl+o", "use_choice", "Use choice", id="use_choice"),
+        Binding("alt+left", "other_reply(-1)", "Earlier reply", id="previous_reply", show=False),
+        Binding("alt+right", "other_reply(1)", "Later reply", id="next_reply", show=False),
         Binding("f8", "tools", "Tools", id="tools"),
         Binding("ctrl+f", "verify", "Verify", id="verify", show=False),
         Binding(
@@ -234,6 +236,7 @@ class ChatScreen(Screen):
         upto: int | None,
         clear_composer: bool,
         confirmed: frozenset[str] = frozenset(),
+        again: Turn | None = None,
     ) -> bool:
         """Every send goes here (typed, regenerate, edit, tool results): the same checks
         and confirmations, in the same order."""
@@ -264,9 +267,11 @@ class ChatScreen(Screen):
                 t.id in self._confirmed_cut for t in self.conversation.interrupted_turns(upto)
             ):
                 continue
-            self._confirm_then_send(doubt, input_messages, upto, clear_composer, confirmed)
+            self._confirm_then_send(doubt, input_messages, upto, clear_composer, confirmed, again)
             return False
-        await self._start(input_messages, request, upto=upto, clear_composer=clear_composer)
+        await self._start(
+            input_messages, request, upto=upto, clear_composer=clear_composer, again=again
+        )
         return True
 
     @work
@@ -277,6 +282,7 @@ class ChatScreen(Screen):
         upto: int | None,
         clear: bool,
         confirmed: frozenset[str],
+        again: Turn | None,
     ) -> None:
         ok = await self.app.push_screen_wait(
             ConfirmScreen(doubt.question, yes="Send anyway", no="Go back")
@@ -288,7 +294,11 @@ class ChatScreen(Screen):
         elif doubt.kind == "cut":
             self._confirmed_cut.update(t.id for t in self.conversation.interrupted_turns(upto))
         await self._send(
-            input_messages, upto=upto, clear_composer=clear, confirmed=confirmed | {doubt.kind}
+            input_messages,
+            upto=upto,
+            clear_composer=clear,
+            confirmed=confirmed | {doubt.kind},
+            again=again,
         )
 
     async def _start(
@@ -298,7 +308,10 @@ class ChatScreen(Screen):
         *,
         upto: int | None,
         clear_composer: bool,
+        again: Turn | None = None,
     ) -> None:
+        """``again``: the turn this one replies to anew (regenerate): its replies are kept
+        with the new one, which comes last."""
         view = self.query_one(ConversationView)
         if upto is not None:
             dropped = self.conversation.turns[upto]
@@ -307,6 +320,9 @@ class ChatScreen(Screen):
         self._end_editing()
         await view.remove_children(ToolCallsPanel)  # answered, or passed over
         turn = self.conversation.start_turn(input_messages, request)
+        if again is not None:
+            turn.earlier = again.all_replies()
+            turn.reply_no = len(turn.earlier)
         self.active_turn = turn
         self.active_view = await view.add_turn(turn)
         composer = self.query_one(Composer)
@@ -458,7 +474,28 @@ class ChatScreen(Screen):
         if self.active_turn is not None or not self.conversation.turns:
             return
         index = len(self.conversation.turns) - 1
-        await self._send(self.conversation.turns[index].input, upto=index, clear_composer=False)
+        turn = self.conversation.turns[index]
+        await self._send(turn.input, upto=index, clear_composer=False, again=turn)
+
+    async def action_other_reply(self, step: int) -> None:
+        """Show the previous or next reply to the last message (kept by regenerate)."""
+        if self.active_turn is not None or not self.conversation.turns:
+            return
+        turn = self.conversation.turns[-1]
+        number = turn.reply_no + step
+        if turn.replies < 2 or not 0 <= number < turn.replies:
+            self.notify(
+                f"Reply {turn.reply_no + 1} of {turn.replies}: ctrl+g makes another.",
+                timeout=2,
+            )
+            return
+        turn.show_reply(number)
+        view = self.query_one(ConversationView).last_turn_view()
+        if view is not None:
+            await view.rebuild()
+        await self.query_one(ConversationView).show_tool_calls(self.conversation)
+        self._refresh_preview()
+        self.post_message(self.TurnFinished(turn))  # saved: this reply continues
 
     def action_toggle_sidebar(self) -> None:
         self.toggle_class("no-sidebar")

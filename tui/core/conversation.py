@@ -118,12 +118,45 @@ class Turn:
     # The reply was still streaming when this turn was last saved, and the process never
     # saved it again (killed, crashed): what is here is cut off, not a complete answer.
     interrupted: bool = False
+    # Other replies to the same input (regenerated ones), oldest first, each saved as a
+    # turn is, without input; the reply shown is number ``reply_no`` among them all.
+    earlier: list[dict[str, Any]] = field(default_factory=list)
+    reply_no: int = 0
     # Live state while a request runs; never saved.
     live: StreamAccumulator | None = field(default=None, repr=False, compare=False)
 
     @property
     def pending(self) -> bool:
         return self.live is not None
+
+    # -- replies to the same input -----------------------------------------------------
+
+    @property
+    def replies(self) -> int:
+        return len(self.earlier) + 1
+
+    def reply_snapshot(self) -> dict[str, Any]:
+        d = self.to_dict()
+        for key in ("id", "input", "earlier", "reply_no", "partial"):
+            d.pop(key, None)
+        return d
+
+    def all_replies(self) -> list[dict[str, Any]]:
+        """Every reply to this input in order, the shown one included."""
+        return [
+            *self.earlier[: self.reply_no],
+            self.reply_snapshot(),
+            *self.earlier[self.reply_no :],
+        ]
+
+    def show_reply(self, number: int) -> None:
+        """Make reply ``number`` (0-based, in order) the one shown and sent as history."""
+        replies = self.all_replies()
+        number = max(0, min(number, len(replies) - 1))
+        chosen = Turn.from_dict({**replies.pop(number), "id": self.id, "input": self.input})
+        for key in REPLY_FIELDS:
+            setattr(self, key, getattr(chosen, key))
+        self.earlier, self.reply_no = replies, number
 
     def chosen_choice(self) -> ChoiceRecord | None:
         for c in self.choices:
@@ -180,6 +213,8 @@ class Turn:
             "request_sha256": self.request_sha256,
             "response_sha256": self.response_sha256,
             "response_complete": self.response_complete,
+            "earlier": self.earlier,
+            "reply_no": self.reply_no,
         }
 
     @classmethod
@@ -207,11 +242,40 @@ class Turn:
             if key in d and d[key] is not None:
                 setattr(t, key, d[key])
         t.choices = [ChoiceRecord.from_dict(c) for c in d.get("choices") or []]
+        earlier = d.get("earlier")
+        if isinstance(earlier, list):
+            t.earlier = [e for e in earlier if isinstance(e, dict)]
+        number = d.get("reply_no")
+        if isinstance(number, int) and not isinstance(number, bool):
+            t.reply_no = max(0, min(number, len(t.earlier)))
         # Saved mid-stream ("partial") and never saved again: the reply was cut off.
         t.interrupted = bool(d.get("interrupted") or d.get("partial"))
         if t.interrupted and t.error is None and not t.cancelled:
             t.error = dict(INTERRUPTED_ERROR)
         return t
+
+
+# What one reply of a turn is (everything but its input and its other replies).
+REPLY_FIELDS = (
+    "request",
+    "choices",
+    "chosen",
+    "completion_id",
+    "model",
+    "system_fingerprint",
+    "seed",
+    "usage",
+    "timings",
+    "error",
+    "cancelled",
+    "started_at",
+    "verification",
+    "tool_results",
+    "request_sha256",
+    "response_sha256",
+    "response_complete",
+    "interrupted",
+)
 
 
 @dataclass

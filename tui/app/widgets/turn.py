@@ -116,7 +116,10 @@ class TurnView(Vertical):
         for message in self.turn.input:
             yield MessageView(self.turn.id, message)
         with Vertical(classes="reply"):
-            yield Static(Content("Assistant"), classes="reply-head")
+            head = "Assistant"
+            if self.turn.replies > 1:
+                head += f"  ‹ {self.turn.reply_no + 1}/{self.turn.replies} ›  alt+←/→"
+            yield Static(Content(head), classes="reply-head")
             if self._n > 1:
                 yield Tabs(
                     *[Tab(self._label(i), id=f"c{i}") for i in range(self._n)],
@@ -133,6 +136,16 @@ class TurnView(Vertical):
     async def on_mount(self) -> None:
         if not self.turn.pending:
             await self.show_final()
+
+    async def rebuild(self) -> None:
+        """The turn shows another of its replies: draw it afresh."""
+        self._views.clear()
+        self._stale.clear()
+        self._unfinished.clear()
+        self.active = self.turn.chosen
+        self._n = self._expected_choices()
+        await self.recompose()
+        await self.show_final()
 
     # -- labels -----------------------------------------------------------------------
 
