@@ -60,13 +60,13 @@ class ChatScreen(Screen):
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="cancel"),
-        Binding("ctrl+g", "regenerate", "Regenerate/retry", id="regenerate"),
+        Binding("ctrl+g", "regenerate", "Regenerate", id="regenerate"),
         Binding("ctrl+b", "toggle_sidebar", "Parameters", id="toggle_sidebar"),
         Binding("f2", "toggle_preview", "Preview", id="toggle_preview"),
-        Binding("f3", "toggle_columns", "Columns", id="toggle_columns"),
+        Binding("f3", "toggle_columns", "Columns", id="toggle_columns", show=False),
         Binding("f4", "pick_model", "Model", id="pick_model"),
-        Binding("ctrl+n", "next_choice", "Next choice", id="next_choice"),
-        Binding("ctrl+o", "use_choice", "Use choice", id="use_choice"),
+        Binding("ctrl+n", "next_choice", "Next choice", id="next_choice", show=False),
+        Binding("ctrl+o", "use_choice", "Use choice", id="use_choice", show=False),
         Binding("alt+left", "other_reply(-1)", "Earlier reply", id="previous_reply", show=False),
         Binding("alt+right", "other_reply(1)", "Later reply", id="next_reply", show=False),
         Binding("f8", "tools", "Tools", id="tools"),
@@ -115,7 +115,7 @@ class ChatScreen(Screen):
                 request_to_params(self.conversation.params),
                 id="sidebar",
             )
-        yield Footer()
+        yield Footer(compact=True)
 
     async def on_mount(self) -> None:
         self._update_topbar()
@@ -132,7 +132,8 @@ class ChatScreen(Screen):
     def _update_topbar(self) -> None:
         ep = self.endpoint
         bar = self.query_one("#topbar", Static)
-        parts = ["redpill-tui"]
+        # The model first: at 80 columns the end of the line is cut.
+        parts = ["redpill-tui", self.conversation.model or "no model"]
         if ep.demo:
             parts.append("OFFLINE DEMO — simulated replies, nothing leaves this machine")
         else:
@@ -142,7 +143,6 @@ class ChatScreen(Screen):
         warning = ep.plain_http_warning()
         if warning:
             parts.append(f"⚠ {warning}")
-        parts.append(self.conversation.model or "no model")
         bar.update(Content(neutralize("  ·  ".join(parts))))
         bar.set_class(ep.demo, "demo")
         bar.set_class(bool(warning), "insecure")
