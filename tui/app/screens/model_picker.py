@@ -28,7 +28,7 @@ def per_million(price: Any) -> str | None:
     return f"${text}/M"
 
 
-def describe(m: Any) -> Content:
+def safe_describe(m: Any) -> Content:
     """One line for a model: every string in it comes from the server, so neutralised."""
     parts = [m.id]
     if m.is_tee:
@@ -100,7 +100,7 @@ class ModelPickerScreen(ModalScreen[str | None]):
             if not q or q in m.id.lower() or (m.name and q in m.name.lower())
         ]
         # the exact id is the option's id: what is picked is what the server listed
-        ol.add_options([Option(describe(m), id=m.id) for m in shown])
+        ol.add_options([Option(safe_describe(m), id=m.id) for m in shown])
         if ol.option_count:
             ol.highlighted = 0
         if not self.loaded:

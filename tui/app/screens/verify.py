@@ -10,17 +10,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Collapsible, Static
 
 from ...core.conversation import Turn
-from ...core.sanitize import neutralize
 from ...core.verify import fetch_attestation, verify_reply
-
-
-def _text(value: str) -> Content:
-    return Content(neutralize(value))
+from ..safe import safe
 
 
 def _short(value: Any, limit: int = 4000) -> str:
@@ -58,7 +53,7 @@ class VerifyScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(
-                _text(f"Verify reply {self.turn.completion_id or '(no id)'} · model {self.model}"),
+                safe(f"Verify reply {self.turn.completion_id or '(no id)'} · model {self.model}"),
                 classes="head",
             )
             with VerticalScroll(id="verify-body"):
@@ -92,7 +87,7 @@ class VerifyScreen(ModalScreen[None]):
         lines.append(f"our request sha256:  {t.request_sha256 or '—'}")
         lines.append(f"our response sha256: {t.response_sha256 or '—'}")
         node = self.query_one("#sig", Static)
-        node.update(_text("\n".join(line for line in lines if line)))
+        node.update(safe("\n".join(line for line in lines if line)))
         node.set_classes(
             "ok"
             if result.verdict == "verified"
@@ -124,25 +119,25 @@ class VerifyScreen(ModalScreen[None]):
         try:
             summary = await fetch_attestation(self.client, self.model, address)
         except Exception as exc:  # APIError or a shape we cannot read
-            status.update(_text(f"Attestation not available: {exc}"))
+            status.update(safe(f"Attestation not available: {exc}"))
             status.set_classes("unknown")
             return
-        status.update(_text(f"Attestation report ({summary.shape}), nonce {summary.nonce}"))
+        status.update(safe(f"Attestation report ({summary.shape}), nonce {summary.nonce}"))
         box = self.query_one("#attest", Vertical)
         await box.remove_children()
         widgets: list[Any] = [Static("Checks this app performed", classes="head")]
         for label, ok, note in summary.checks:
             mark, cls = ("✓", "ok") if ok else (("✗", "bad") if ok is False else ("?", "unknown"))
             widgets.append(
-                Static(_text(f"{mark} {label}{f' ({note})' if note else ''}"), classes=cls)
+                Static(safe(f"{mark} {label}{f' ({note})' if note else ''}"), classes=cls)
             )
         widgets.append(Static("Not checked here", classes="head"))
-        widgets += [Static(_text(f"– {line}"), classes="muted") for line in summary.not_checked]
+        widgets += [Static(safe(f"– {line}"), classes="muted") for line in summary.not_checked]
         for party in summary.parties:
             title = f"{party.role}{f' · {party.model_name}' if party.model_name else ''} · {party.signing_address or 'no address'}"
             parts = [
                 Static(
-                    _text(
+                    safe(
                         f"signing algorithm: {party.signing_algo or '—'}\nrequest nonce: {party.request_nonce or '—'}"
                         f"\nreport data: {party.report_data or '—'}"
                     )
@@ -151,28 +146,28 @@ class VerifyScreen(ModalScreen[None]):
             if party.intel_quote:
                 parts.append(
                     Collapsible(
-                        Static(_text(_short(party.intel_quote))),
+                        Static(safe(_short(party.intel_quote))),
                         title=f"Intel TDX quote ({len(party.intel_quote)} hex chars)",
                     )
                 )
             if party.nvidia_payload:
                 parts.append(
                     Collapsible(
-                        Static(_text(_short(party.nvidia_payload))),
+                        Static(safe(_short(party.nvidia_payload))),
                         title="NVIDIA GPU attestation payload",
                     )
                 )
             if party.event_log:
                 parts.append(
                     Collapsible(
-                        Static(_text(_short(party.event_log))),
+                        Static(safe(_short(party.event_log))),
                         title=f"Event log ({len(party.event_log)} entries)",
                     )
                 )
             if party.info:
-                parts.append(Collapsible(Static(_text(_short(party.info))), title="Info"))
+                parts.append(Collapsible(Static(safe(_short(party.info))), title="Info"))
             # The title holds text from the server: Content, so it is never read as markup.
-            widgets.append(Collapsible(*parts, title=_text(title), collapsed=False))  # type: ignore[arg-type]
+            widgets.append(Collapsible(*parts, title=safe(title), collapsed=False))  # type: ignore[arg-type]
         await box.mount_all(widgets)
 
     def action_close(self) -> None:

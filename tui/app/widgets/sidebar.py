@@ -139,7 +139,7 @@ class ParamField(Vertical):
     def compose(self) -> ComposeResult:
         spec = self.spec
         with Horizontal(classes="head"):
-            yield Label(spec.name, classes="name")
+            yield Label(safe(spec.name), classes="name")
             yield Label("", classes="status")
         if spec.kind in ("int", "float"):
             yield NumberInput(

@@ -89,8 +89,10 @@ class ToolCallsPanel(Vertical):
         choice = self.turn.chosen_choice()
         calls = calls_of(self.turn)
         yield Static(
-            f"The model called {len(calls)} tool(s). Answer each call in its box (shift+tab "
-            "from the message box reaches them), then send the results with ctrl+s.",
+            Content(
+                f"The model called {len(calls)} tool(s). Answer each call in its box (shift+tab "
+                "from the message box reaches them), then send the results with ctrl+s."
+            ),
             classes="note",
         )
         for i, call in enumerate(calls):

@@ -122,7 +122,7 @@ class TurnView(Vertical):
             yield Static(Content(head), classes="reply-head")
             if self._n > 1:
                 yield Tabs(
-                    *[Tab(self._label(i), id=f"c{i}") for i in range(self._n)],
+                    *[Tab(self.safe_label(i), id=f"c{i}") for i in range(self._n)],
                     active=f"c{self.active}",
                 )
             with Horizontal(classes="choices"):
@@ -149,7 +149,7 @@ class TurnView(Vertical):
 
     # -- labels -----------------------------------------------------------------------
 
-    def _label(self, index: int) -> Content:
+    def safe_label(self, index: int) -> Content:
         state = self._state(index)
         mark = "✓ " if index == self.turn.chosen and self._n > 1 else ""
         if self.turn.pending and (state is None or state.finish_reason is None):
@@ -181,7 +181,7 @@ class TurnView(Vertical):
                 tab = tabs.query_one(f"#c{i}", Tab)
             except Exception:
                 continue
-            tab.label = self._label(i)
+            tab.label = self.safe_label(i)
 
     # -- live -------------------------------------------------------------------------
 
@@ -197,12 +197,12 @@ class TurnView(Vertical):
                 if self._n == 1:
                     self._n = index + 1
                     await self.query_one(".reply").mount(
-                        Tabs(*[Tab(self._label(i), id=f"c{i}") for i in sorted(self._views)]),
+                        Tabs(*[Tab(self.safe_label(i), id=f"c{i}") for i in sorted(self._views)]),
                         before=self.query_one(".choices"),
                     )
                 else:
                     self._n = max(self._n, index + 1)
-                    self.query_one(Tabs).add_tab(Tab(self._label(index), id=f"c{index}"))
+                    self.query_one(Tabs).add_tab(Tab(self.safe_label(index), id=f"c{index}"))
         return view
 
     async def refresh_live(self, dirty: set[int]) -> None:
