@@ -28,16 +28,16 @@ from typing import Any
 
 import pytest
 
-from tests.app.conftest import make_app
 from tests.loopback import Reply, chunk, sse
 from tui.api.accumulate import StreamAccumulator
+from tui.api.client import ChatClient
 from tui.app.app import RedPillApp
 from tui.app.screens.confirm import ConfirmScreen
 from tui.app.screens.model_picker import ModelPickerScreen
 from tui.app.screens.verify import VerifyScreen
 from tui.app.widgets.choice import ChoiceView
 from tui.app.widgets.tool_calls import ToolCallsPanel
-from tui.config import Config, make_client, resolve_endpoint
+from tui.config import Config, Endpoint, make_client, resolve_endpoint
 from tui.core.conversation import ChoiceRecord, Conversation, Turn
 from tui.core.store import Store
 from tui.core.tools import ToolSpec
@@ -110,15 +110,25 @@ def three_choices() -> Conversation:
     return conv
 
 
-def app_with(conv: Conversation | None = None, base: str = BASE, **kw: Any) -> RedPillApp:
-    return make_app(
-        base, conversation=conv or sample_conversation(), config=Config(autosave=False), **kw
+def build(conv: Conversation | None = None, server: Any = None, **kw: Any) -> RedPillApp:
+    """The app, on ``conv`` (None: a new conversation, as the app starts one). With a
+    loopback ``server`` its client talks to it while the endpoint (in the top bar) keeps
+    the fixed BASE: the server's port changes from run to run."""
+    endpoint = Endpoint(profile="test", base_url=BASE, key_env="TEST_KEY", model="test-model")
+    client = ChatClient(
+        server.base_url if server else BASE, key_env="TEST_KEY", max_retries=0, read_timeout=5
+    )
+    return RedPillApp(
+        config=Config(autosave=False), endpoint=endpoint, client=client, conversation=conv, **kw
     )
 
 
-def empty_app(base: str = BASE, **kw: Any) -> RedPillApp:
-    """A new conversation, as the app starts one (its id is never shown)."""
-    return make_app(base, config=Config(autosave=False), **kw)
+def app_with(conv: Conversation | None = None, server: Any = None, **kw: Any) -> RedPillApp:
+    return build(conv or sample_conversation(), server, **kw)
+
+
+def empty_app(server: Any = None, **kw: Any) -> RedPillApp:
+    return build(None, server, **kw)
 
 
 @pytest.fixture
@@ -205,7 +215,7 @@ def test_reply_streaming_midway(snap_compare, size, loopback, frozen_clock):
         await until(pilot, drawn)
         await pilot.pause(0.1)  # the meta line and tab labels of that frame
 
-    assert snap_compare(empty_app(loopback.base_url), terminal_size=size, run_before=streaming)
+    assert snap_compare(empty_app(loopback), terminal_size=size, run_before=streaming)
 
 
 @SIZES
@@ -217,7 +227,7 @@ def test_reply_error_with_partial_text(snap_compare, size, loopback, frozen_cloc
     ]
     error = {"error": {"message": "upstream overloaded", "type": "server_error", "code": 503}}
     loopback.enqueue(Reply(headers=SSE, body=sse([*events, error])))
-    app = empty_app(loopback.base_url)
+    app = empty_app(loopback)
     app.NOTIFICATION_TIMEOUT = 600  # the "Request failed" toast is part of this state
 
     async def failed(pilot):
@@ -244,9 +254,24 @@ def tool_call_reply() -> Reply:
     return Reply(headers=SSE, body=sse(events))
 
 
+WEATHER = (
+    '{"type": "object", "properties": {"city": {"type": "string"}, "unit": {"type": "string"}}}'
+)
+TIME = (
+    '{"type": "object", "properties": {"timezone": {"type": "string"}}, "required": ["timezone"]}'
+)
+
+
 @SIZES
 def test_tool_call_panel(snap_compare, size, loopback, frozen_clock):
+    """Two calls of defined tools: one result pre-filled from its canned result."""
     loopback.enqueue(tool_call_reply())
+    conv = Conversation(id="tools", title="", model="test-model", created=0, updated=0)
+    conv.params = {"stream": True}
+    conv.toolset.specs = [
+        ToolSpec(name="get_weather", parameters=WEATHER, canned_result='{"temp_c": 21}'),
+        ToolSpec(name="get_time", parameters=TIME),
+    ]
 
     async def called(pilot):
         await _settle(pilot)
@@ -254,7 +279,7 @@ def test_tool_call_panel(snap_compare, size, loopback, frozen_clock):
         await until(pilot, lambda: bool(pilot.app.chat.query(ToolCallsPanel)))
         await until_idle(pilot)
 
-    assert snap_compare(empty_app(loopback.base_url), terminal_size=size, run_before=called)
+    assert snap_compare(build(conv, loopback), terminal_size=size, run_before=called)
 
 
 @SIZES
@@ -301,7 +326,7 @@ def test_model_picker_f4(snap_compare, size, loopback):
         await until(pilot, lambda: pilot.app.screen.loaded)
 
     assert snap_compare(
-        app_with(base=loopback.base_url), terminal_size=size, run_before=pressing("f4", then=loaded)
+        app_with(server=loopback), terminal_size=size, run_before=pressing("f4", then=loaded)
     )
 
 
@@ -367,7 +392,7 @@ def test_verify_not_available_ctrl_f(snap_compare, size, loopback):
         await until(pilot, lambda: pilot.app.chat.conversation.turns[-1].verification is not None)
         await pilot.pause(0.1)
 
-    app = app_with(base=loopback.base_url)
+    app = app_with(server=loopback)
     app.NOTIFICATION_TIMEOUT = 600
     assert snap_compare(app, terminal_size=size, run_before=pressing("ctrl+f", then=checked))
 
