@@ -15,6 +15,7 @@ Determinism:
   that is part of the state (the error's "Request failed") is kept with a long timeout;
   incidental ones (F3's "Choices side by side") are cleared so a slow machine cannot
   catch one half-way through its timeout.
+- Cursors are made steady (no blink) before each frame is taken.
 """
 
 from __future__ import annotations
@@ -142,6 +143,11 @@ def frozen_clock(monkeypatch):
 
 async def _settle(pilot):
     await pilot.pause()
+    await pilot.pause()
+    # A focused Input blinks its cursor every 0.5 s: the frame would depend on when it is
+    # taken. A steady cursor stays visible.
+    for widget in pilot.app.screen.query("Input, TextArea"):
+        widget.cursor_blink = False
     await pilot.pause()
 
 
