@@ -404,15 +404,82 @@ def long(as_json: bool) -> dict[str, Any]:
     return {"long": r}
 
 
+IDLE_SECONDS = 4.0
+# (label, keys pressed from the chat screen) for the idle benchmark
+IDLE_SCREENS = [
+    ("chat", []),
+    ("F2 preview", ["f2"]),
+    ("F3 columns", ["f3"]),
+    ("F1 help", ["f1"]),
+    ("F4 model picker", ["f4"]),
+    ("F5 conversations", ["f5"]),
+    ("F8 tool editor", ["f8"]),
+]
+
+
+def _idle_conversation() -> Any:
+    """A short conversation whose last turn has n=2 (so F3 has columns to show)."""
+    from tui.core.conversation import ChoiceRecord, Conversation, Turn
+
+    conv = Conversation(model="bench", title="idle")
+    conv.params = {"stream": True, "n": 2}
+    for i in range(3):
+        t = Turn(input=[{"role": "user", "content": f"Question {i}?"}])
+        t.request = {"model": "bench", "n": 2}
+        t.choices = [
+            ChoiceRecord(
+                index=c,
+                content=f"## Answer {i}.{c}\n\nSome **Markdown** and `code`.\n\n"
+                "```python\nprint('hi')\n```",
+                finish_reason="stop",
+            )
+            for c in range(2)
+        ]
+        t.model = "bench"
+        conv.turns.append(t)
+    return conv
+
+
+async def _idle_screen(base_url: str, tmp: Path, keys: list[str], seconds: float) -> dict[str, Any]:
+    app = _app(base_url, tmp, conversation=_idle_conversation())
+    async with app.run_test(size=SIZE) as pilot:
+        while not (app.focused is not None and app.focused.id == "composer"):
+            await asyncio.sleep(0.01)
+        await pilot.press(*keys)
+        await asyncio.sleep(1.0)  # loads (F4's /models, F5's list) and first renders done
+        await pilot.pause()
+        screen = type(app.screen).__name__
+        c0, t0 = time.process_time(), time.perf_counter()
+        await asyncio.sleep(seconds)
+        cpu, wall = time.process_time() - c0, time.perf_counter() - t0
+    return {"screen": screen, "cpu_s": cpu, "wall_s": wall, "cpu_pct": cpu / wall * 100}
+
+
 def idle(as_json: bool) -> dict[str, Any]:
-    r = _long_run(10.0)
-    pct = r["idle_cpu_s"] / r["idle_s"] * 100
+    from tui.core.store import Store
+
+    out: dict[str, Any] = {}
+    rows = []
+    with BenchServer() as srv, tempfile.TemporaryDirectory() as tmp:
+        store = Store(Path(tmp) / "data" / "conversations")
+        for i in range(3):  # something for F5 to list
+            conv = _idle_conversation()
+            conv.title = f"Saved {i}"
+            store.save(conv)
+        for label, keys in IDLE_SCREENS:
+            r = asyncio.run(_idle_screen(srv.base_url, Path(tmp), keys, IDLE_SECONDS))
+            out[label] = r
+            rows.append([label, r["screen"], f"{r['cpu_s']:.3f}", f"{r['cpu_pct']:.2f}"])
+    r = _long_run(IDLE_SECONDS)
+    long_pct = r["idle_cpu_s"] / r["idle_s"] * 100
+    out["chat, 500 turns"] = {"cpu_s": r["idle_cpu_s"], "cpu_pct": long_pct}
+    rows.append(["chat, 500 turns", "ChatScreen", f"{r['idle_cpu_s']:.3f}", f"{long_pct:.2f}"])
     _table(
-        "Idle: CPU over 10 s with the 500-turn conversation open",
-        ["CPU s", "CPU %"],
-        [[f"{r['idle_cpu_s']:.3f}", f"{pct:.2f}"]],
+        f"Idle: CPU over {IDLE_SECONDS:.0f} s with each screen open (headless, 120x40)",
+        ["screen", "top screen", "CPU s", "CPU %"],
+        rows,
     )
-    return {"idle": {"cpu_s": r["idle_cpu_s"], "cpu_pct": pct}}
+    return {"idle": out}
 
 
 BENCHES = {

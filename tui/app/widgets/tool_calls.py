@@ -72,6 +72,7 @@ class ToolCallsPanel(Vertical):
     ToolCallsPanel .ok { color: $success; }
     ToolCallsPanel TextArea { height: 4; }
     ToolCallsPanel #send-results { margin: 1 0 0 0; }
+    ToolCallsPanel .buttons { height: auto; }
     ToolCallsPanel .note { color: $text-muted; }
     """
 
