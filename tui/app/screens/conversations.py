@@ -43,7 +43,9 @@ class ConversationsScreen(ModalScreen[Conversation | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static("Conversations (type to search · enter opens)")
-            yield Input(placeholder="search titles and text", id="search")
+            search = Input(placeholder="search titles and text", id="search")
+            search.cursor_blink = False  # no redraws twice a second while idle (SSH)
+            yield search
             yield Static("", id="problems", markup=False)
             yield DataTable(cursor_type="row", zebra_stripes=True, id="list")
         yield Footer()

@@ -69,7 +69,9 @@ class ModelPickerScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static("Pick a model (type to search; enter on free text uses it as typed)")
-            yield Input(value="", placeholder="search or type a model id", id="search")
+            search = Input(value="", placeholder="search or type a model id", id="search")
+            search.cursor_blink = False  # no redraws twice a second while idle (SSH)
+            yield search
             yield Static("Loading the model list…", id="status", markup=False)
             yield OptionList(id="models")
 
