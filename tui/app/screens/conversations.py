@@ -48,7 +48,7 @@ class ConversationsScreen(ModalScreen[Conversation | None]):
             yield search
             yield Static("", id="problems", markup=False)
             yield DataTable(cursor_type="row", zebra_stripes=True, id="list")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

@@ -85,14 +85,15 @@ class ToolEditorScreen(Screen):
     """
 
     BINDINGS = [
-        Binding("escape,f8", "close", "Back to chat", id="tools_close"),
+        Binding("escape,f8", "close", "Back", id="tools_close"),
         Binding("f9", "add", "Add", id="tools_add"),
-        Binding("f10", "duplicate", "Duplicate", id="tools_duplicate"),
+        Binding("f10", "duplicate", "Copy", id="tools_duplicate"),
         Binding("f5", "delete", "Delete", id="tools_delete"),
-        Binding("ctrl+t", "toggle_enabled", "Enable/disable", id="tools_toggle"),
+        Binding("ctrl+t", "toggle_enabled", "On/off", id="tools_toggle"),
         # (ctrl+i would be Tab in a terminal)
-        Binding("f6", "import_file", "Import", id="tools_import"),
-        Binding("f7", "export_file", "Export", id="tools_export"),
+        # priority: a focused TextArea binds F6/F7 (select line / all) itself
+        Binding("f6", "import_file", "Import", id="tools_import", priority=True),
+        Binding("f7", "export_file", "Export", id="tools_export", priority=True),
     ]
 
     class Changed(Message):
@@ -155,7 +156,7 @@ class ToolEditorScreen(Screen):
                 )
                 yield FieldTextArea("", id="tool-canned", soft_wrap=True, tab_behavior="focus")
                 yield Static("", id="tool-problems", markup=False)
-        yield Footer()
+        yield Footer(compact=True)
 
     def _example_names(self) -> list[str]:
         try:
