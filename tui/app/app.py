@@ -22,9 +22,10 @@ from ..core.store import Store, StoreError, encode_document, load_file, to_docum
 from .chat_screen import ChatScreen
 from .safe import shown
 from .screens.help import HelpScreen
+from .workers import ReportsWorkerFailures
 
 
-class RedPillApp(App):
+class RedPillApp(ReportsWorkerFailures, App):
     TITLE = "redpill-tui"
     # Terminal output is for humans and slow links: no animations.
     ENABLE_COMMAND_PALETTE = True
@@ -471,7 +472,7 @@ class RedPillApp(App):
             yield SystemCommand(
                 f"Apply preset: {name}",
                 "Set the sidebar from this preset",
-                lambda n=name: self.run_worker(self.apply_preset(n)),
+                lambda n=name: self.run_worker(self.apply_preset(n), exit_on_error=False),
             )
             yield SystemCommand(
                 f"Default preset: {name}",

@@ -16,7 +16,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker
 
 from ..api.schema import InvalidParameter
 from ..core.conversation import Conversation, Turn
@@ -32,12 +32,13 @@ from .widgets.preview import RequestPreview
 from .widgets.sidebar import ParamSidebar
 from .widgets.tool_calls import ToolCallsPanel
 from .widgets.turn import MessageView, TurnView
+from .workers import ReportsWorkerFailures
 
 FRAME = 1 / 30  # seconds between renders of a streaming reply
 SAVE_EVERY = 3.0
 
 
-class ChatScreen(Screen):
+class ChatScreen(ReportsWorkerFailures, Screen):
     class TurnFinished(Message):
         """A reply is over (finished, failed or cancelled): time to save."""
 
@@ -147,7 +148,7 @@ class ChatScreen(Screen):
         bar.set_class(ep.demo, "demo")
         bar.set_class(bool(warning), "insecure")
 
-    @work(exclusive=True, group="models")
+    @work(exclusive=True, group="models", exit_on_error=False)
     async def _auto_model(self) -> None:
         try:
             models = await self._models()
@@ -224,7 +225,7 @@ class ChatScreen(Screen):
         message = {"role": "user", "content": text}
         return await self._send([message], upto=upto, clear_composer=True)
 
-    @work(group="queued-send", exclusive=True)
+    @work(group="queued-send", exclusive=True, exit_on_error=False)
     async def _send_when_drawn(self, text: str) -> None:
         await self._idle.wait()
         await self.send_text(text)
@@ -274,7 +275,7 @@ class ChatScreen(Screen):
         )
         return True
 
-    @work
+    @work(exit_on_error=False)
     async def _confirm_then_send(
         self,
         doubt: Doubt,
@@ -432,24 +433,17 @@ class ChatScreen(Screen):
                 title="Request failed",
             )
 
-    @on(Worker.StateChanged)
-    def _worker_state(self, event: Worker.StateChanged) -> None:
-        """Worker failures are handled here, in one place: reported, never fatal."""
-        worker = event.worker
-        if event.state != WorkerState.ERROR:
-            return
-        error = worker.error
-        self.log.error(f"worker {worker.name!r} failed: {error!r}")
+    def worker_failed(self, worker: Worker) -> None:
+        """Reported (ReportsWorkerFailures); a failed render loop still ends its turn."""
+        super().worker_failed(worker)
         if worker.group == "request" and self.active_turn is not None:
-            # The render loop failed: the turn still ends, with what arrived kept.
-            turn = self.active_turn
+            turn = self.active_turn  # what arrived is kept
             if turn.live is not None:
                 turn.finish(turn.live)
             self.active_view = None
             self.active_turn = None
             self._idle.set()
             self.post_message(self.TurnFinished(turn))
-        self.notify(f"Internal error ({worker.name}): {error}", severity="error")
 
     # -- actions ----------------------------------------------------------------------
 
@@ -606,7 +600,7 @@ class ChatScreen(Screen):
 
         self.app.push_screen(VerifyScreen(view.turn, self.client, self.conversation.model))
 
-    @work(group="verify")
+    @work(group="verify", exit_on_error=False)
     async def verify_turn(self, turn: Turn, quiet: bool = False) -> None:
         from ..core.verify import verify_reply
 

@@ -16,9 +16,10 @@ from textual.widgets import DataTable, Footer, Input, Static
 from ...core.conversation import Conversation
 from ...core.store import Entry, Store, StoreError, load_file
 from ..safe import safe, safe_cell
+from ..workers import ReportsWorkerFailures
 
 
-class ConversationsScreen(ModalScreen[Conversation | None]):
+class ConversationsScreen(ReportsWorkerFailures, ModalScreen[Conversation | None]):
     DEFAULT_CSS = """
     ConversationsScreen { align: center middle; }
     ConversationsScreen > Vertical { width: 95%; height: 90%; border: thick $primary; background: $surface; padding: 0 1; }
@@ -112,7 +113,7 @@ class ConversationsScreen(ModalScreen[Conversation | None]):
     def action_close(self) -> None:
         self.dismiss(None)
 
-    @work
+    @work(exit_on_error=False)
     async def action_rename(self) -> None:
         from .tool_editor import PathScreen
 
@@ -144,7 +145,7 @@ class ConversationsScreen(ModalScreen[Conversation | None]):
         self.store.save(conv)
         self.refill()
 
-    @work
+    @work(exit_on_error=False)
     async def action_delete(self) -> None:
         from .confirm import ConfirmScreen
 

@@ -16,6 +16,7 @@ from textual.widgets import Button, Select, Static, TextArea
 from ...core import export
 from ...core.conversation import Conversation
 from ..safe import shown
+from ..workers import ReportsWorkerFailures
 
 FORMATS = [
     ("Markdown transcript", "markdown"),
@@ -26,7 +27,7 @@ FORMATS = [
 SUFFIX = {"markdown": ".md", "json": ".json", "curl": ".sh", "httpx": ".py"}
 
 
-class ExportScreen(ModalScreen[None]):
+class ExportScreen(ReportsWorkerFailures, ModalScreen[None]):
     DEFAULT_CSS = """
     ExportScreen { align: center middle; }
     ExportScreen > Vertical { width: 95%; height: 90%; border: thick $primary; background: $surface; padding: 0 1; }
@@ -105,7 +106,7 @@ class ExportScreen(ModalScreen[None]):
             timeout=4,
         )
 
-    @work
+    @work(exit_on_error=False)
     async def action_save(self) -> None:
         from .tool_editor import PathScreen
 

@@ -14,6 +14,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ..safe import safe
+from ..workers import ReportsWorkerFailures
 
 
 def per_million(price: Any) -> str | None:
@@ -50,7 +51,7 @@ def safe_describe(m: Any) -> Content:
     return safe("  ".join(str(p) for p in parts))
 
 
-class ModelPickerScreen(ModalScreen[str | None]):
+class ModelPickerScreen(ReportsWorkerFailures, ModalScreen[str | None]):
     DEFAULT_CSS = """
     ModelPickerScreen { align: center middle; }
     ModelPickerScreen > Vertical { width: 90%; max-width: 110; height: 80%; border: thick $primary; background: $surface; padding: 0 1; }
@@ -79,7 +80,7 @@ class ModelPickerScreen(ModalScreen[str | None]):
         self.query_one("#search", Input).focus()
         self.load()
 
-    @work(exclusive=True)
+    @work(exclusive=True, exit_on_error=False)
     async def load(self) -> None:
         status = self.query_one("#status", Static)
         try:

@@ -28,6 +28,7 @@ from textual.widgets import (
 from ...core.tools import ToolSettings, ToolSpec, examples, export_tools, parse_tool_file
 from ..safe import safe, shown
 from ..widgets.sidebar import FieldInput, FieldTextArea
+from ..workers import ReportsWorkerFailures
 
 
 class PathScreen(ModalScreen[str | None]):
@@ -63,7 +64,7 @@ class SchemaEditor(FieldTextArea):
     BINDINGS = [Binding("ctrl+a", "select_all", "Select all", show=False)]
 
 
-class ToolEditorScreen(Screen):
+class ToolEditorScreen(ReportsWorkerFailures, Screen):
     DEFAULT_CSS = """
     ToolEditorScreen #tools-main { height: 1fr; }
     ToolEditorScreen #tool-side { width: 32; border-right: vkey $primary 30%; }
@@ -309,7 +310,7 @@ class ToolEditorScreen(Screen):
         self.settings.specs.insert(self.settings.specs.index(self.current) + 1, spec)
         await self._select(spec)
 
-    @work
+    @work(exit_on_error=False)
     async def action_delete(self) -> None:
         if self.current is None:
             return
@@ -336,7 +337,7 @@ class ToolEditorScreen(Screen):
             self.current.enabled = not self.current.enabled
             self.query_one("#tool-enabled", Checkbox).value = self.current.enabled
 
-    @work
+    @work(exit_on_error=False)
     async def action_import_file(self) -> None:
         path = await self.app.push_screen_wait(
             PathScreen("Import tools from a JSON file (the API's tools array):")
@@ -366,7 +367,7 @@ class ToolEditorScreen(Screen):
         await self._select(specs[0] if specs else self.current)
         self.notify(note, timeout=4)
 
-    @work
+    @work(exit_on_error=False)
     async def action_export_file(self) -> None:
         path = await self.app.push_screen_wait(
             PathScreen("Export the tools to a JSON file:", "tools.json")

@@ -16,6 +16,7 @@ from textual.widgets import Button, Collapsible, Static
 from ...core.conversation import Turn
 from ...core.verify import fetch_attestation, verify_reply
 from ..safe import safe
+from ..workers import ReportsWorkerFailures
 
 
 def _short(value: Any, limit: int = 4000) -> str:
@@ -28,7 +29,7 @@ def _short(value: Any, limit: int = 4000) -> str:
     )
 
 
-class VerifyScreen(ModalScreen[None]):
+class VerifyScreen(ReportsWorkerFailures, ModalScreen[None]):
     DEFAULT_CSS = """
     VerifyScreen { align: center middle; }
     VerifyScreen > Vertical { width: 95%; height: 90%; border: thick $primary; background: $surface; padding: 0 1; }
@@ -67,7 +68,7 @@ class VerifyScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         self.check_signature()
 
-    @work(group="sig")
+    @work(group="sig", exit_on_error=False)
     async def check_signature(self) -> None:
         t = self.turn
         result = await verify_reply(
@@ -108,7 +109,7 @@ class VerifyScreen(ModalScreen[None]):
     def _close_pressed(self) -> None:
         self.dismiss(None)
 
-    @work(group="attest", exclusive=True)
+    @work(group="attest", exclusive=True, exit_on_error=False)
     async def attest(self) -> None:
         status = self.query_one("#attest-status", Static)
         status.update("Fetching the attestation report with a fresh nonce…")

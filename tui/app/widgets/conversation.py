@@ -12,6 +12,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from ...core.conversation import Conversation, Turn
+from ..workers import ReportsWorkerFailures
 from .tool_calls import ToolCallsPanel, calls_of
 from .turn import TurnView
 
@@ -45,7 +46,7 @@ class EarlierTurns(Static):
         self.post_message(self.Wanted())
 
 
-class ConversationView(VerticalScroll, can_focus=True):
+class ConversationView(ReportsWorkerFailures, VerticalScroll, can_focus=True):
     DEFAULT_CSS = """
     ConversationView { height: 1fr; padding: 0 1; scrollbar-size-vertical: 1; }
     ConversationView > #empty { color: $text-muted; margin: 1 2; }
@@ -129,7 +130,9 @@ class ConversationView(VerticalScroll, can_focus=True):
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
         if new_value <= 0 and old_value > 0 and self._earlier and not self._loading:
-            self.run_worker(self.show_earlier(), group="earlier", exclusive=True)
+            self.run_worker(
+                self.show_earlier(), group="earlier", exclusive=True, exit_on_error=False
+            )
 
     async def on_earlier_turns_wanted(self, event: EarlierTurns.Wanted) -> None:
         await self.show_earlier()
