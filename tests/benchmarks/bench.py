@@ -6,6 +6,8 @@
     python -m tests.benchmarks.bench startup
     python -m tests.benchmarks.bench long
     python -m tests.benchmarks.bench idle
+    python -m tests.benchmarks.bench save [--turns N]
+    python -m tests.benchmarks.bench search [--conversations N]
     python -m tests.benchmarks.bench all
 
 Each drives the real app headless (``App.run_test(size=(120, 40))``) against a loopback
@@ -422,7 +424,23 @@ BENCHES = {
     "startup": startup,
     "long": long,
     "idle": idle,
+    "save": lambda as_json: _store_bench().save(as_json, _ARGS.turns),
+    "search": lambda as_json: _store_bench().search(as_json, _ARGS.conversations),
 }
+
+
+def _store_bench() -> Any:
+    from . import store_bench
+
+    return store_bench
+
+
+class _Args:
+    turns = 1000
+    conversations = 1000
+
+
+_ARGS = _Args()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -431,7 +449,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("bench", choices=[*BENCHES, "all"])
     p.add_argument("--json", action="store_true", help="also print the figures as one JSON object")
+    p.add_argument("--turns", type=int, default=1000, help="save: turns of the conversation")
+    p.add_argument("--conversations", type=int, default=1000, help="search: files to search")
     args = p.parse_args(argv)
+    _ARGS.turns, _ARGS.conversations = args.turns, args.conversations
     names = list(BENCHES) if args.bench == "all" else [args.bench]
     out: dict[str, Any] = {}
     for name in names:
