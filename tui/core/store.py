@@ -1,24 +1,28 @@
 """Conversations as JSON files: one per conversation, atomic writes, versioned format.
 
-Format (``"format": "redpill-tui.conversation"``, ``"version": 1``), one file
-``<id>.json`` per conversation in ``conversations/`` under the data dir
-(``$REDPILL_TUI_DATA``, else ``$XDG_DATA_HOME/redpill-tui``):
+One file ``<id>.json`` per conversation in ``conversations/`` under the data dir
+(``$REDPILL_TUI_DATA``, else ``$XDG_DATA_HOME/redpill-tui``), in the format described in
+tui/core/document.py (version 2; version 1 files are upgraded on open, and written as
+version 2 at the next save):
 
-- ``request``: the body of the last request in the API's own shape, so
-  ``jq .request FILE | curl -d @- ...`` replays it;
 - ``model``, ``system``, ``params``, ``tools``: the settings of the next request;
-- ``turns``: each turn's ``input`` messages, the exact ``request`` sent, every choice
+- ``turns``: each turn's ``input`` messages, what it ``sent`` (its parameters as they
+  differ from the previous turn's: the history is not stored again), every choice
   (``index``, ``content``, ``refusal``, ``reasoning``, ``tool_calls``, ``function_call``,
   ``finish_reason``, ``logprobs``), the ``chosen`` index, ``usage``, ``timings``,
   ``error``, ``cancelled``, ``partial`` (saved while the reply was still streaming),
   ``completion_id``, ``system_fingerprint``, ``seed``, ``started_at``, ``tool_results``
-  typed so far, ``verification``, and the sha256 of the request and response bytes;
+  typed so far, ``verification``, the sha256 of the request and response bytes, and the
+  ``earlier`` replies to the same input;
 - ``id``, ``title`` (null until renamed: the list shows the first message), ``profile``,
   ``created``, ``updated`` (Unix times).
 
-Never an API key: requests are stored as bodies, and headers are not stored at all.
-A file that fails to parse is moved aside (``*.corrupt-<time>``) and reported; a file from
-a newer format version is refused, never overwritten.
+The exact request of any turn is ``Conversation.request_of(i)`` (the export screen gives
+it as JSON or curl). Never an API key: requests are stored as bodies, headers not at all.
+A file that fails to parse is reported by the list and moved aside (``*.corrupt-<time>``)
+only before a save would overwrite it; a file from a newer format version is refused,
+never overwritten. The list and search read an index (tui/core/index.py), never the
+source of truth: the files are.
 """
 
 from __future__ import annotations
@@ -35,9 +39,9 @@ from typing import Any
 
 from ..api.textfix import fix_surrogates
 from .conversation import SAFE_ID, Conversation
+from .document import FORMAT, VERSION, DocumentError, Snapshot, read
 
-FORMAT = "redpill-tui.conversation"
-VERSION = 1
+__all__ = ["FORMAT", "VERSION", "Snapshot"]
 
 
 class StoreError(Exception):
@@ -53,62 +57,14 @@ class CorruptFile(StoreError):
 
 
 def to_document(conv: Conversation) -> dict[str, Any]:
-    return {"format": FORMAT, "version": VERSION, **conv.to_dict()}
+    return Snapshot(conv).document()
 
 
 def from_document(doc: Any, source: str = "file") -> Conversation:
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise CorruptFile(f"{source} is not a redpill-tui conversation")
-    version = doc.get("version")
-    if not isinstance(version, int):
-        raise CorruptFile(f"{source} has no format version")
-    if version > VERSION:
-        raise NewerFormat(
-            f"{source} was written by a newer redpill-tui (format version {version}; this one reads up to {VERSION})"
-        )
-    # Upgrades of older versions go here, one step at a time.
-    problem = _shape_problem(doc)
-    if problem:
-        raise CorruptFile(f"{source}: {problem}")
     try:
-        return Conversation.from_dict(doc)
-    except (TypeError, ValueError, KeyError, AttributeError) as exc:
-        raise CorruptFile(f"{source}: {exc}") from None
-
-
-def _shape_problem(doc: dict[str, Any]) -> str | None:
-    """What is of the wrong type in a document, so a hand-edited file is reported at
-    load time instead of breaking the list or the chat later."""
-
-    def wrong(value: Any, kinds: tuple[type, ...]) -> bool:
-        return value is not None and (not isinstance(value, kinds) or isinstance(value, bool))
-
-    for key in ("id", "title", "profile", "model", "system"):
-        if wrong(doc.get(key), (str,)):
-            return f"{key}: expected a string"
-    for key in ("created", "updated"):
-        if wrong(doc.get(key), (int, float)):
-            return f"{key}: expected a number"
-    for key in ("params", "tools", "request"):
-        if wrong(doc.get(key), (dict,)):
-            return f"{key}: expected an object"
-    turns = doc.get("turns")
-    if wrong(turns, (list,)):
-        return "turns: expected a list"
-    for i, turn in enumerate(turns or []):
-        where = f"turns[{i}]"
-        if not isinstance(turn, dict):
-            return f"{where}: expected an object"
-        for key in ("input", "choices"):
-            items = turn.get(key)
-            if wrong(items, (list,)) or any(not isinstance(x, dict) for x in items or []):
-                return f"{where}.{key}: expected a list of objects"
-        for key in ("request", "usage", "timings", "error", "tool_results"):
-            if wrong(turn.get(key), (dict,)):
-                return f"{where}.{key}: expected an object"
-        if wrong(turn.get("chosen"), (int,)):
-            return f"{where}.chosen: expected an integer"
-    return None
+        return read(doc, source)
+    except DocumentError as exc:
+        raise (NewerFormat if exc.newer else CorruptFile)(str(exc)) from None
 
 
 TEMP_SUFFIX = ".tmp"
@@ -158,7 +114,7 @@ def write_document(path: Path, data: bytes) -> None:
 
 
 def save_file(conv: Conversation, path: Path) -> None:
-    write_document(path, encode_document(to_document(conv)))
+    write_document(path, Snapshot(conv).encode())
 
 
 class NotAFile(StoreError):
@@ -221,14 +177,15 @@ class Store:
         return self.root / f"{conv.id}.json"
 
     def save(self, conv: Conversation) -> Path:
-        path, doc = self.prepare(conv)
-        self.write(path, encode_document(doc))
+        path, snapshot = self.prepare(conv)
+        self.write(path, snapshot.encode())
         return path
 
-    def prepare(self, conv: Conversation) -> tuple[Path, dict[str, Any]]:
-        """Where ``conv`` goes and a snapshot of it: cheap, no I/O."""
+    def prepare(self, conv: Conversation) -> tuple[Path, Snapshot]:
+        """Where ``conv`` goes and an immutable snapshot of it: cheap, no I/O; encode it
+        (``snapshot.encode()``) and :meth:`write` in any thread."""
         conv.touch()
-        return self.path_for(conv), to_document(conv)
+        return self.path_for(conv), Snapshot(conv)
 
     def write(self, path: Path, data: bytes) -> None:
         """Write an encoded snapshot (the slow part: may run in a thread)."""

@@ -104,7 +104,9 @@ async def main() -> None:
         await send(client, conv, "And Trondheim?", upto=3, again=conv.turns[3])
         conv.toolset.choice = ""
         server.enqueue(
-            Reply.json({"error": {"message": "model overloaded", "type": "server_error"}}, status=503)
+            Reply.json(
+                {"error": {"message": "model overloaded", "type": "server_error"}}, status=503
+            )
         )
         await send(client, conv, "Thanks!")
         await client.aclose()
