@@ -221,7 +221,7 @@ class RedPillApp(App):
             if seq < self._saved_seq:
                 return  # a newer snapshot is on disk already
             try:
-                write(path, snapshot.encode())
+                write(path, snapshot)  # encoded here, in the worker
             except Exception as exc:  # reported in the UI, whatever it is
                 error: Exception | None = exc
             else:

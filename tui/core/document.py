@@ -135,6 +135,37 @@ class Snapshot:
             self.turns.append(saved)
             base, system = _base_after(turn, base, system)
 
+    def summary(self) -> tuple[str, int, str]:
+        """What the list shows and searches: the title, the number of turns, and the text
+        a person reads (as ``Conversation.display_title`` and ``search_text``)."""
+        from .conversation import _text
+
+        docs = [s.doc for s in self.turns]
+        title = self.head["title"]
+        if not title:
+            title = "New conversation"
+            lines = (
+                _text(m.get("content")).strip()
+                for d in docs
+                for m in d.get("input") or []
+                if isinstance(m, dict) and m.get("role") == "user"
+            )
+            line = next((t.splitlines()[0].strip() for t in lines if t), None)
+            if line is not None:
+                title = line[:60] + ("…" if len(line) > 60 else "")
+        parts = [title, self.head["system"], self.head["model"]]
+        for d in docs:
+            parts.extend(
+                _text(m.get("content")) for m in d.get("input") or [] if isinstance(m, dict)
+            )
+            for c in d.get("choices") or []:
+                parts += [c.get("content") or "", c.get("refusal") or "", c.get("reasoning") or ""]
+                for call in c.get("tool_calls") or []:
+                    fn = call.get("function") if isinstance(call, dict) else None
+                    if isinstance(fn, dict):
+                        parts += [str(fn.get("name") or ""), str(fn.get("arguments") or "")]
+        return title, len(docs), "\n".join(p for p in parts if isinstance(p, str) and p)
+
     def document(self) -> dict[str, Any]:
         return {**self.head, "turns": [s.doc for s in self.turns]}
 

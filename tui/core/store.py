@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sqlite3
 import stat
 import tempfile
 import time
@@ -40,6 +41,8 @@ from typing import Any
 from ..api.textfix import fix_surrogates
 from .conversation import SAFE_ID, Conversation
 from .document import FORMAT, VERSION, DocumentError, Snapshot, read
+from .index import NAME as INDEX_NAME
+from .index import Index, Row
 
 __all__ = ["FORMAT", "VERSION", "Snapshot"]
 
@@ -108,9 +111,9 @@ def encode_document(doc: dict[str, Any], *, compact: bool = False) -> bytes:
     return fix_surrogates(text).encode()
 
 
-def write_document(path: Path, data: bytes) -> None:
-    """Write encoded document bytes (the slow part, safe in a thread: no shared state)."""
-    atomic_write(path, data)
+def write_document(path: Path, data: bytes | Snapshot) -> None:
+    """Write a snapshot or its bytes (the slow part, safe in a thread: no shared state)."""
+    atomic_write(path, data.encode() if isinstance(data, Snapshot) else data)
 
 
 def save_file(conv: Conversation, path: Path) -> None:
@@ -159,7 +162,7 @@ class Entry:
     updated: float
     turns: int
     model: str
-    # What the search looks in: the title and every message's text (not the JSON).
+    # Kept for callers of the earlier API: the search reads the index (tui/core/index.py).
     text: str = field(default="", repr=False)
 
 
@@ -168,6 +171,7 @@ class Store:
 
     def __init__(self, root: Path):
         self.root = root
+        self.index = Index(root / INDEX_NAME)
         self.problems: list[str] = []
         self.deleted: set[str] = set()  # ids deleted here: an open copy is not saved again
         # Reported by the next list(): what a save had to do (a file kept aside).
@@ -187,8 +191,9 @@ class Store:
         conv.touch()
         return self.path_for(conv), Snapshot(conv)
 
-    def write(self, path: Path, data: bytes) -> None:
-        """Write an encoded snapshot (the slow part: may run in a thread)."""
+    def write(self, path: Path, data: bytes | Snapshot) -> None:
+        """Write a snapshot, or its bytes (the slow part: may run in a thread), and
+        index what was written."""
         if path.exists():
             # Never overwrite a file we could not read: a newer version is refused, an
             # unreadable one is kept aside first.
@@ -205,6 +210,13 @@ class Store:
                 ):
                     raise NewerFormat(f"{path} is from a newer redpill-tui; not overwritten")
         write_document(path, data)
+        if isinstance(data, Snapshot) and path.parent == self.root:
+            title, turns, text = data.summary()
+            head = data.head
+            row = Row(path.name, head["id"], title, head["updated"], turns, head["model"])
+            with contextlib.suppress(sqlite3.Error, OSError):
+                st = path.stat()
+                self.index.put(path.name, (st.st_mtime_ns, st.st_size), row, text)
 
     def set_aside(self, path: Path) -> Path:
         """Rename an unreadable file out of the way (never over an earlier one)."""
@@ -226,50 +238,81 @@ class Store:
                 if now - tmp.stat().st_mtime > STALE_TEMP_SECONDS:
                     tmp.unlink()
 
-    def list(self) -> list[Entry]:
-        self.problems, self._notices = self._notices, []
-        entries: list[Entry] = []
-        if not self.root.exists():
-            return entries
-        self._sweep_temps()
-        for path in sorted(self.root.glob("*.json")):
-            try:
-                conv = load_file(path)
-            except NewerFormat as exc:
-                self.problems.append(str(exc))
-                continue
-            except CorruptFile as exc:
+    def _sync(self) -> list[str]:
+        """Bring the index in step with the folder: files added, changed (size or mtime)
+        or gone. Reads only what changed; never renames or writes a conversation."""
+        problems: list[str] = []
+        on_disk: dict[str, tuple[int, int]] = {}
+        with os.scandir(self.root) as it:
+            for item in it:
+                if not item.name.endswith(".json") or item.name.startswith("."):
+                    continue
                 try:
-                    aside = self.set_aside(path)
-                except OSError as err:
-                    self.problems.append(f"{exc}; could not move it aside: {err.strerror}")
-                else:
-                    self.problems.append(f"{exc}; kept as {aside.name}")
+                    st = os.stat(item.path)
+                except OSError as exc:
+                    problems.append(f"cannot read {item.path}: {exc.strerror}")
+                    continue
+                if not stat.S_ISREG(st.st_mode):
+                    problems.append(f"{item.path} is not a regular file; skipped")
+                    continue
+                on_disk[item.name] = (st.st_mtime_ns, st.st_size)
+        known = self.index.known()
+        self.index.drop([n for n in known if n not in on_disk])
+        for name, stamp in sorted(on_disk.items()):
+            if known.get(name) != stamp:
+                self._read_into_index(name, stamp)
+        return problems
+
+    def _read_into_index(self, name: str, stamp: tuple[int, int]) -> None:
+        path = self.root / name
+        try:
+            conv = load_file(path)
+        except StoreError as exc:
+            self.index.put(name, stamp, None, problem=str(exc), corrupt=type(exc) is CorruptFile)
+            return
+        row = Row(name, conv.id, conv.display_title(), conv.updated, len(conv.turns), conv.model)
+        self.index.put(name, stamp, row, conv.search_text())
+
+    def _entries(self, text: str, *, set_aside: bool) -> list[Entry]:
+        self.problems, self._notices = self._notices, []
+        if not self.root.is_dir():
+            return []
+        self._sweep_temps()
+        try:
+            self.problems += self._sync()
+            rows, problems = self.index.rows(text)
+        except sqlite3.Error as exc:
+            # The index could not be used (a read-only folder, a locked file): one in
+            # memory serves this listing.
+            self.problems.append(f"the conversation index is not usable ({exc}); rebuilt in memory")
+            self.index = Index(Path(tempfile.mkdtemp()) / INDEX_NAME, fts=self.index.fts)
+            self.problems += self._sync()
+            rows, problems = self.index.rows(text)
+        for name, problem, corrupt in problems:
+            path = self.root / name
+            if not (set_aside and corrupt):
+                self.problems.append(problem)
                 continue
-            except StoreError as exc:
-                self.problems.append(str(exc))
-                continue
-            entries.append(
-                Entry(
-                    path,
-                    conv.id,
-                    conv.display_title(),
-                    conv.updated,
-                    len(conv.turns),
-                    conv.model,
-                    conv.search_text(),
-                )
-            )
-        entries.sort(key=lambda e: e.updated, reverse=True)
-        return entries
+            try:
+                aside = self.set_aside(path)
+            except OSError as err:
+                self.problems.append(f"{problem}; could not move it aside: {err.strerror}")
+            else:
+                self.problems.append(f"{problem}; kept as {aside.name}")
+                with contextlib.suppress(sqlite3.Error):
+                    self.index.drop([name])
+        return [Entry(self.root / r.name, r.id, r.title, r.updated, r.turns, r.model) for r in rows]
+
+    def list(self) -> list[Entry]:
+        """Every readable conversation, newest first (from the index, in step with the
+        files). An unreadable file is reported and moved aside (``*.corrupt-<time>``)."""
+        return self._entries("", set_aside=True)
 
     def search(self, text: str) -> list[Entry]:
-        """Conversations whose title or messages contain every word of ``text``."""
-        words = text.lower().split()
-        entries = self.list()
-        if not words:
-            return entries
-        return [e for e in entries if all(w in e.text.lower() for w in words)]
+        """Conversations whose title or messages have every word of ``text`` (as the
+        start of a word, any case; see tui/core/index.py). Never renames or writes a
+        file: an unreadable one is only reported."""
+        return self._entries(text, set_aside=False)
 
     def delete(self, entry: Entry | str) -> None:
         """Delete a listed conversation (its own file), or the one with this id."""
@@ -281,3 +324,5 @@ class Store:
             path = self.root / f"{entry}.json"
         path.unlink(missing_ok=True)
         self.deleted.add(path.stem)
+        with contextlib.suppress(sqlite3.Error, OSError):
+            self.index.drop([path.name])

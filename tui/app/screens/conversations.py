@@ -51,12 +51,14 @@ class ConversationsScreen(ModalScreen[Conversation | None]):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_columns("Title", "Turns", "Model", "Updated")
-        self.refill()
+        self.refill(listing=True)
         self.query_one("#search", Input).focus()
 
-    def refill(self) -> None:
+    def refill(self, *, listing: bool = False) -> None:
+        """Fill the table from the store's index (each keystroke: a query, no file is
+        read unless it changed; only opening the list moves unreadable files aside)."""
         query = self.query_one("#search", Input).value
-        self.entries = self.store.search(query)
+        self.entries = self.store.list() if listing else self.store.search(query)
         table = self.query_one(DataTable)
         table.clear()
         for e in self.entries:
