@@ -100,7 +100,7 @@ async def _save_run(conv: Any, tmp: Path) -> dict[str, Any]:
             if label == "after_a_turn":
                 conv.turns[-1].verification = {"verdict": "bench"}  # the last turn changed
             t0 = time.perf_counter()
-            app.save_conversation(conv)
+            app.on_chat_screen_turn_finished(None)  # what the end of a turn does
             t1 = time.perf_counter()
             await app.workers.wait_for_complete()
             t2 = time.perf_counter()

@@ -83,8 +83,8 @@ class Index:
             kind = "fts" if self.fts else "plain"
             if version != SCHEMA or self._kind(db) != kind:
                 self._create(db)
-            db.execute("select count(*) from conv").fetchone()
-            db.execute("select count(*) from body").fetchone()
+            db.execute("select rowid, name, problem, corrupt from conv limit 1").fetchone()
+            db.execute("select rowid, text from body limit 1").fetchone()
         except sqlite3.DatabaseError:
             db.close()
             raise

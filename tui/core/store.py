@@ -182,7 +182,7 @@ class Store:
 
     def save(self, conv: Conversation) -> Path:
         path, snapshot = self.prepare(conv)
-        self.write(path, snapshot.encode())
+        self.write(path, snapshot)
         return path
 
     def prepare(self, conv: Conversation) -> tuple[Path, Snapshot]:
@@ -273,13 +273,14 @@ class Store:
         row = Row(name, conv.id, conv.display_title(), conv.updated, len(conv.turns), conv.model)
         self.index.put(name, stamp, row, conv.search_text())
 
-    def _entries(self, text: str, *, set_aside: bool) -> list[Entry]:
+    def _entries(self, text: str, *, set_aside: bool, sync: bool = True) -> list[Entry]:
         self.problems, self._notices = self._notices, []
         if not self.root.is_dir():
             return []
-        self._sweep_temps()
         try:
-            self.problems += self._sync()
+            if sync:
+                self._sweep_temps()
+                self.problems += self._sync()
             rows, problems = self.index.rows(text)
         except sqlite3.Error as exc:
             # The index could not be used (a read-only folder, a locked file): one in
@@ -308,11 +309,12 @@ class Store:
         files). An unreadable file is reported and moved aside (``*.corrupt-<time>``)."""
         return self._entries("", set_aside=True)
 
-    def search(self, text: str) -> list[Entry]:
+    def search(self, text: str, *, sync: bool = True) -> list[Entry]:
         """Conversations whose title or messages have every word of ``text`` (as the
         start of a word, any case; see tui/core/index.py). Never renames or writes a
-        file: an unreadable one is only reported."""
-        return self._entries(text, set_aside=False)
+        file: an unreadable one is only reported. ``sync=False`` (each keystroke) trusts
+        the index as the last listing left it and looks at no file at all."""
+        return self._entries(text, set_aside=False, sync=sync)
 
     def delete(self, entry: Entry | str) -> None:
         """Delete a listed conversation (its own file), or the one with this id."""

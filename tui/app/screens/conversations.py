@@ -54,11 +54,16 @@ class ConversationsScreen(ModalScreen[Conversation | None]):
         self.refill(listing=True)
         self.query_one("#search", Input).focus()
 
-    def refill(self, *, listing: bool = False) -> None:
-        """Fill the table from the store's index (each keystroke: a query, no file is
-        read unless it changed; only opening the list moves unreadable files aside)."""
+    def refill(self, *, listing: bool = False, typing: bool = False) -> None:
+        """Fill the table from the store's index. Opening the list brings the index in
+        step with the files (and moves unreadable ones aside); each keystroke is a query
+        of the index alone; after a rename, duplicate or delete the folder is looked at
+        again (files only read if they changed)."""
         query = self.query_one("#search", Input).value
-        self.entries = self.store.list() if listing else self.store.search(query)
+        if listing:
+            self.entries = self.store.list()
+        else:
+            self.entries = self.store.search(query, sync=not typing)
         table = self.query_one(DataTable)
         table.clear()
         for e in self.entries:
@@ -78,7 +83,7 @@ class ConversationsScreen(ModalScreen[Conversation | None]):
 
     @on(Input.Changed, "#search")
     def _search(self) -> None:
-        self.refill()
+        self.refill(typing=True)
 
     @on(Input.Submitted, "#search")
     def _submit(self) -> None:
