@@ -24,7 +24,7 @@ from typing import Any
 
 from ..api.textfix import fix_surrogates
 from . import sent
-from .conversation import Conversation, Turn
+from .conversation import Conversation, Turn, _text
 
 FORMAT = "redpill-tui.conversation"
 VERSION = 2
@@ -74,7 +74,7 @@ def _reply_doc(fields: dict[str, Any], base: dict[str, Any], base_system: str | 
 class _Saved:
     """One turn's saved form, made once; its JSON text is made once too (any thread)."""
 
-    __slots__ = ("base", "base_system", "doc", "text_", "tool_results")
+    __slots__ = ("base", "base_system", "doc", "text_", "tool_results", "words_")
 
     def __init__(self, turn: Turn, base: dict[str, Any], base_system: str | None) -> None:
         self.base, self.base_system = base, base_system
@@ -86,6 +86,7 @@ class _Saved:
             doc = json.loads(json.dumps(doc))  # nothing shared with the live stream
         self.doc = doc
         self.text_: str | None = None
+        self.words_: str | None = None
 
     def fits(self, turn: Turn, base: dict[str, Any], base_system: str | None) -> bool:
         return (
@@ -98,6 +99,20 @@ class _Saved:
         if self.text_ is None:
             self.text_ = _dumps(self.doc)
         return self.text_
+
+    def words(self) -> str:
+        """The turn's text a person reads (for the search index), made once."""
+        if self.words_ is None:
+            d = self.doc
+            parts = [_text(m.get("content")) for m in d.get("input") or [] if isinstance(m, dict)]
+            for c in d.get("choices") or []:
+                parts += [c.get("content") or "", c.get("refusal") or "", c.get("reasoning") or ""]
+                for call in c.get("tool_calls") or []:
+                    fn = call.get("function") if isinstance(call, dict) else None
+                    if isinstance(fn, dict):
+                        parts += [str(fn.get("name") or ""), str(fn.get("arguments") or "")]
+            self.words_ = "\n".join(p for p in parts if isinstance(p, str) and p)
+        return self.words_
 
 
 def _base_after(turn: Turn, base: dict[str, Any], system: str | None) -> tuple[dict, str | None]:
@@ -135,36 +150,25 @@ class Snapshot:
             self.turns.append(saved)
             base, system = _base_after(turn, base, system)
 
-    def summary(self) -> tuple[str, int, str]:
+    def summary(self) -> tuple[str, int, list[str]]:
         """What the list shows and searches: the title, the number of turns, and the text
-        a person reads (as ``Conversation.display_title`` and ``search_text``)."""
-        from .conversation import _text
-
-        docs = [s.doc for s in self.turns]
+        a person reads in parts (title, system prompt and model; then each turn's), as
+        ``Conversation.display_title`` and ``search_text`` have them."""
         title = self.head["title"]
         if not title:
             title = "New conversation"
             lines = (
                 _text(m.get("content")).strip()
-                for d in docs
-                for m in d.get("input") or []
+                for s in self.turns
+                for m in s.doc.get("input") or []
                 if isinstance(m, dict) and m.get("role") == "user"
             )
             line = next((t.splitlines()[0].strip() for t in lines if t), None)
             if line is not None:
                 title = line[:60] + ("…" if len(line) > 60 else "")
-        parts = [title, self.head["system"], self.head["model"]]
-        for d in docs:
-            parts.extend(
-                _text(m.get("content")) for m in d.get("input") or [] if isinstance(m, dict)
-            )
-            for c in d.get("choices") or []:
-                parts += [c.get("content") or "", c.get("refusal") or "", c.get("reasoning") or ""]
-                for call in c.get("tool_calls") or []:
-                    fn = call.get("function") if isinstance(call, dict) else None
-                    if isinstance(fn, dict):
-                        parts += [str(fn.get("name") or ""), str(fn.get("arguments") or "")]
-        return title, len(docs), "\n".join(p for p in parts if isinstance(p, str) and p)
+        head = [title, self.head["system"], self.head["model"]]
+        first = "\n".join(p for p in head if isinstance(p, str) and p)
+        return title, len(self.turns), [first, *(s.words() for s in self.turns)]
 
     def document(self) -> dict[str, Any]:
         return {**self.head, "turns": [s.doc for s in self.turns]}

@@ -17,6 +17,7 @@ punctuation is ignored (``"``, ``(``). Without FTS5 the same table is scanned wi
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import re
 import sqlite3
 from collections.abc import Iterator
@@ -24,7 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 NAME = "index.sqlite3"
-SCHEMA = 1  # PRAGMA user_version: another value rebuilds the index
+SCHEMA = 2  # PRAGMA user_version: another value rebuilds the index
+# A conversation's text is indexed in parts (its title, system prompt and model; then each
+# turn), so a save re-indexes only the parts that changed: part p of the conversation in
+# row r is the text row ``r << PART_BITS | p``.
+PART_BITS = 20
 _TOKEN = re.compile(r"[^\W_]+")  # what unicode61 calls a word: letters and digits
 
 
@@ -85,6 +90,7 @@ class Index:
                 self._create(db)
             db.execute("select rowid, name, problem, corrupt from conv limit 1").fetchone()
             db.execute("select rowid, text from body limit 1").fetchone()
+            db.execute("select conv, part, hash from part limit 1").fetchone()
         except sqlite3.DatabaseError:
             db.close()
             raise
@@ -101,6 +107,7 @@ class Index:
         with db:
             db.execute("drop table if exists conv")
             db.execute("drop table if exists body")
+            db.execute("drop table if exists part")
             db.execute(
                 "create table conv (rowid integer primary key, name text unique not null,"
                 " mtime_ns integer, size integer, id text, title text, updated real,"
@@ -112,6 +119,10 @@ class Index:
                 )
             else:
                 db.execute("create table body (rowid integer primary key, text text)")
+            db.execute(
+                "create table part (conv integer, part integer, hash integer,"
+                " primary key (conv, part)) without rowid"
+            )
             db.execute(f"pragma user_version = {SCHEMA}")
 
     # -- keeping it in step -----------------------------------------------------------
@@ -126,26 +137,43 @@ class Index:
         name: str,
         stamp: tuple[int, int],
         row: Row | None,
-        text: str = "",
+        parts: list[str] = (),  # type: ignore[assignment]
         problem: str | None = None,
         corrupt: bool = False,
     ) -> None:
-        """Index a file as read (``row`` and its text) or as unreadable (``problem``)."""
+        """Index a file as read (``row`` and its text in ``parts``) or as unreadable
+        (``problem``). Only the parts whose text changed are indexed again."""
+        values = (row.id, row.title, row.updated, row.turns, row.model) if row else (None,) * 5
         with self._db() as db:
-            self._delete(db, name)
-            values = (
-                (row.id, row.title, row.updated, row.turns, row.model)
-                if row
-                else (None, None, None, None, None)
+            found = db.execute("select rowid from conv where name = ?", (name,)).fetchone()
+            if found is None:
+                conv = db.execute("insert into conv (name) values (?)", (name,)).lastrowid
+            else:
+                conv = found[0]
+            db.execute(
+                "update conv set mtime_ns = ?, size = ?, id = ?, title = ?, updated = ?,"
+                " turns = ?, model = ?, problem = ?, corrupt = ? where rowid = ?",
+                (*stamp, *values, problem, int(corrupt), conv),
             )
-            cur = db.execute(
-                "insert into conv (name, mtime_ns, size, id, title, updated, turns, model,"
-                " problem, corrupt) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (name, *stamp, *values, problem, int(corrupt)),
-            )
-            if row is not None:
+            old = dict(db.execute("select part, hash from part where conv = ?", (conv,)))
+            parts = list(parts) if row is not None else []
+            for number, text in enumerate(parts):
+                digest = _digest(text)
+                if old.get(number) == digest:
+                    continue
+                key = conv << PART_BITS | number
+                if number in old:
+                    db.execute("delete from body where rowid = ?", (key,))
                 body = text.lower() if self.fts else _plain(text)
-                db.execute("insert into body (rowid, text) values (?, ?)", (cur.lastrowid, body))
+                db.execute("insert into body (rowid, text) values (?, ?)", (key, body))
+                db.execute(
+                    "insert or replace into part (conv, part, hash) values (?, ?, ?)",
+                    (conv, number, digest),
+                )
+            for number in old:
+                if number >= len(parts):
+                    db.execute("delete from body where rowid = ?", (conv << PART_BITS | number,))
+                    db.execute("delete from part where conv = ? and part = ?", (conv, number))
 
     def drop(self, names: list[str]) -> None:
         with self._db() as db:
@@ -156,8 +184,11 @@ class Index:
     def _delete(db: sqlite3.Connection, name: str) -> None:
         found = db.execute("select rowid from conv where name = ?", (name,)).fetchone()
         if found:
-            db.execute("delete from body where rowid = ?", found)
-            db.execute("delete from conv where rowid = ?", found)
+            conv = found[0]
+            for (number,) in db.execute("select part from part where conv = ?", (conv,)):
+                db.execute("delete from body where rowid = ?", (conv << PART_BITS | number,))
+            db.execute("delete from part where conv = ?", (conv,))
+            db.execute("delete from conv where rowid = ?", (conv,))
 
     # -- reading ----------------------------------------------------------------------
 
@@ -167,13 +198,14 @@ class Index:
         words = _TOKEN.findall(text.lower())
         sql = "select name, id, title, updated, turns, model from conv where problem is null"
         args: list[str] = []
-        if words and self.fts:
-            # every word quoted: nothing typed is ever FTS5 syntax
-            sql += " and rowid in (select rowid from body where body match ?)"
-            args.append(" AND ".join('"' + w.replace('"', '""') + '"*' for w in words))
-        elif words:
-            for w in words:
-                sql += " and rowid in (select rowid from body where instr(text, ?) > 0)"
+        # every word in some part of the conversation; every word quoted: nothing
+        # typed is ever FTS5 syntax
+        for w in words:
+            if self.fts:
+                sql += f" and rowid in (select rowid >> {PART_BITS} from body where body match ?)"
+                args.append('"' + w.replace('"', '""') + '"*')
+            else:
+                sql += f" and rowid in (select rowid >> {PART_BITS} from body where instr(text, ?) > 0)"
                 args.append(" " + w)
         sql += " order by updated desc, name"
         with self._db() as db:
@@ -185,3 +217,7 @@ class Index:
                 )
             ]
         return rows, problems
+
+
+def _digest(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=7).digest(), "big")

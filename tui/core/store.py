@@ -120,6 +120,11 @@ def save_file(conv: Conversation, path: Path) -> None:
     write_document(path, Snapshot(conv).encode())
 
 
+def _stamp(path: Path) -> tuple[int, int]:
+    st = path.stat()
+    return st.st_mtime_ns, st.st_size
+
+
 class NotAFile(StoreError):
     """A FIFO, socket, device or directory where a conversation file should be."""
 
@@ -176,6 +181,7 @@ class Store:
         self.deleted: set[str] = set()  # ids deleted here: an open copy is not saved again
         # Reported by the next list(): what a save had to do (a file kept aside).
         self._notices: list[str] = []
+        self._written: dict[Path, tuple[int, int]] = {}  # what our last write left
 
     def path_for(self, conv: Conversation) -> Path:
         return self.root / f"{conv.id}.json"
@@ -194,7 +200,7 @@ class Store:
     def write(self, path: Path, data: bytes | Snapshot) -> None:
         """Write a snapshot, or its bytes (the slow part: may run in a thread), and
         index what was written."""
-        if path.exists():
+        if path.exists() and _stamp(path) != self._written.get(path):
             # Never overwrite a file we could not read: a newer version is refused, an
             # unreadable one is kept aside first.
             try:
@@ -210,13 +216,15 @@ class Store:
                 ):
                     raise NewerFormat(f"{path} is from a newer redpill-tui; not overwritten")
         write_document(path, data)
+        with contextlib.suppress(OSError):
+            self._written[path] = _stamp(path)  # ours: not read back before the next save
         if isinstance(data, Snapshot) and path.parent == self.root:
-            title, turns, text = data.summary()
+            title, turns, parts = data.summary()
             head = data.head
             row = Row(path.name, head["id"], title, head["updated"], turns, head["model"])
             with contextlib.suppress(sqlite3.Error, OSError):
                 st = path.stat()
-                self.index.put(path.name, (st.st_mtime_ns, st.st_size), row, text)
+                self.index.put(path.name, (st.st_mtime_ns, st.st_size), row, parts)
 
     def set_aside(self, path: Path) -> Path:
         """Rename an unreadable file out of the way (never over an earlier one)."""
@@ -270,8 +278,9 @@ class Store:
         except StoreError as exc:
             self.index.put(name, stamp, None, problem=str(exc), corrupt=type(exc) is CorruptFile)
             return
-        row = Row(name, conv.id, conv.display_title(), conv.updated, len(conv.turns), conv.model)
-        self.index.put(name, stamp, row, conv.search_text())
+        title, turns, parts = Snapshot(conv).summary()
+        row = Row(name, conv.id, title, conv.updated, turns, conv.model)
+        self.index.put(name, stamp, row, parts)
 
     def _entries(self, text: str, *, set_aside: bool, sync: bool = True) -> list[Entry]:
         self.problems, self._notices = self._notices, []

@@ -39,6 +39,7 @@ class ConversationsScreen(ModalScreen[Conversation | None]):
         super().__init__()
         self.store = store
         self.entries: list[Entry] = []
+        self._shown: list[tuple] = []  # what the table's rows show, in order
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -64,9 +65,29 @@ class ConversationsScreen(ModalScreen[Conversation | None]):
             self.entries = self.store.list()
         else:
             self.entries = self.store.search(query, sync=not typing)
+        self._show(self.entries)
+        problems = self.query_one("#problems", Static)
+        problems.update(safe("\n".join(self.store.problems)))
+        problems.display = bool(self.store.problems)
+
+    def _show(self, entries: list[Entry]) -> None:
+        """The table shows ``entries``: untouched when they are the rows shown already,
+        rows removed when typing narrowed them, else filled afresh."""
         table = self.query_one(DataTable)
+        rows = [(e.path, e.id, e.title, e.turns, e.model, e.updated) for e in entries]
+        if rows == self._shown:
+            return
+        wanted = set(rows)
+        kept = [r for r in self._shown if r in wanted]
+        if kept == rows and len(self._shown) - len(rows) < len(rows) and table.row_count:
+            for r in self._shown:
+                if r not in wanted:
+                    table.remove_row(r[1])
+            self._shown = rows
+            return
         table.clear()
-        for e in self.entries:
+        self._shown = rows
+        for e in entries:
             when = datetime.fromtimestamp(e.updated).strftime("%Y-%m-%d %H:%M")
             # every cell a Text: a plain str cell is parsed as markup ("what does [/b]
             # mean" crashed the list; [link=...] would become a hyperlink)
@@ -77,9 +98,6 @@ class ConversationsScreen(ModalScreen[Conversation | None]):
                 safe_cell(when),
                 key=e.id,
             )
-        problems = self.query_one("#problems", Static)
-        problems.update(safe("\n".join(self.store.problems)))
-        problems.display = bool(self.store.problems)
 
     @on(Input.Changed, "#search")
     def _search(self) -> None:
