@@ -409,15 +409,16 @@ async def test_autosave_during_a_stream_writes_in_the_background_and_the_end_win
         assert app.chat.active_turn is not None, "the reply should still be streaming"
         app.chat._save_partial()  # what the 3-second timer does mid-stream
         await settle(app, pilot)
+        await app.workers.wait_for_complete()
         saved = load_file(app.store.path_for(app.chat.conversation))
         assert (
             saved.turns[-1].choices[0].content == app.chat.conversation.turns[-1].choices[0].content
         )
         assert saved.turns[-1].choices[0].finish_reason == "stop"
-    assert writers[0] != threading.main_thread().name, (
-        writers
-    )  # the mid-stream save ran in a thread
-    assert writers[-1] == threading.main_thread().name  # the end of the turn, at once
+    main = threading.main_thread().name
+    # every save ran in a thread: the mid-stream one and the end of the turn (the
+    # encoding too: a long conversation never stalls the UI), and the end won
+    assert len(writers) >= 2 and main not in writers, writers
 
 
 async def test_reloading_a_long_conversation_never_mounts_stale_or_duplicate_turns(loopback):

@@ -50,6 +50,7 @@ async def test_regenerated_replies_are_kept_and_the_shown_one_continues(loopback
         await pilot.pause()
         assert shown(app)[1] == "second answer"
         # saved with all three, the shown one marked
+        await app.workers.wait_for_complete()  # saves run in a thread
         saved = load_file(app.store.path_for(app.chat.conversation)).turns[-1]
         assert saved.replies == 3 and saved.choices[0].content == "second answer"
         assert [e["choices"][0]["content"] for e in saved.earlier] == [

@@ -50,3 +50,41 @@ async def test_f5_lists_hostile_titles_models_and_messages_as_plain_text(loopbac
             await pilot.press("escape")
             await pilot.pause()
             assert app.is_running
+
+
+async def test_typing_in_f5_queries_the_index_and_never_touches_a_file(loopback, monkeypatch):
+    import json
+
+    from textual.widgets import Input
+
+    import tui.core.store as store_module
+
+    lisbon = saved(turns=[Turn(input=[{"role": "user", "content": "Plan a trip to Lisbon"}])])
+    saved(turns=[Turn(input=[{"role": "user", "content": "Stone soup"}])])
+    folder = data_dir() / "conversations"
+    app = make_app(loopback.base_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("f5")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ConversationsScreen)
+        # a broken file appears after the list opened; typing must not move it aside
+        (folder / "broken.json").write_text('{"format": "redpill-tui.conversation", "ve')
+        newer = {"format": "redpill-tui.conversation", "version": 99}
+        (folder / "newer.json").write_text(json.dumps(newer))
+        before = {p.name: p.read_bytes() for p in folder.glob("*.json")}
+
+        def no_reading(path):
+            raise AssertionError(f"{path} read while typing")
+
+        monkeypatch.setattr(store_module, "load_file", no_reading)
+        for key in ['"', "l", "i", "s", "space", "A", "N", "D", "space", "("]:
+            await pilot.press(key)
+            await pilot.pause()
+        assert screen.query_one("#search", Input).value == '"lis AND ('
+        await pilot.press(*["backspace"] * 6)
+        await pilot.pause()
+        assert [e.id for e in screen.entries] == [lisbon.id]
+        assert {p.name: p.read_bytes() for p in folder.glob("*.json")} == before
+        assert not list(folder.glob("*.corrupt-*"))

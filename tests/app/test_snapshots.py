@@ -54,7 +54,7 @@ def sample_conversation() -> Conversation:
     t1 = Turn(
         input=[{"role": "user", "content": "Write a haiku about terminals."}], id="t1", started_at=0
     )
-    t1.request = {"model": "test-model", "n": 1}
+    t1.params = {"model": "test-model", "n": 1}
     t1.choices = [
         ChoiceRecord(
             index=0,
@@ -71,7 +71,7 @@ def sample_conversation() -> Conversation:
         id="t2",
         started_at=0,
     )
-    t2.request = {"model": "test-model", "n": 2}
+    t2.params = {"model": "test-model", "n": 2}
     t2.choices = [
         ChoiceRecord(
             index=0, content="Use slicing:\n\n```python\nitems[::-1]\n```", finish_reason="stop"

@@ -37,5 +37,5 @@ def test_paced_replies_end_alive_and_fully_drawn(loopback, tmp_path):
     [saved] = (Path(env["REDPILL_TUI_DATA"]) / "conversations").glob("*.json")
     turns = json.loads(saved.read_text())["turns"]
     assert len(turns) == len(plans)
-    assert all(t["partial"] is False for t in turns)
+    assert not any(t.get("partial") for t in turns)  # format 2 leaves out false values
     assert all(t["choices"][0]["content"].endswith(f"zzend{i}") for i, t in enumerate(turns))

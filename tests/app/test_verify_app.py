@@ -73,6 +73,7 @@ async def test_verify_action_shows_verified_on_the_reply_and_saves_it(loopback):
         assert not isinstance(app.screen, VerifyScreen)
         assert "signature: verified" in meta_text(app)
         assert server.signature_queries == [{"model": MODEL, "signing_algo": "ecdsa"}]
+        await app.workers.wait_for_complete()  # saves run in a thread
         saved = saved_turn(app)
         assert saved.verification["verdict"] == "verified"
         assert saved.verification["signing_address"] == ADDRESS
@@ -91,6 +92,7 @@ async def test_verify_action_shows_which_hash_differs(loopback):
         await pilot.press("escape")
         await pilot.pause()
         assert "signature: response hash mismatch" in meta_text(app)
+        await app.workers.wait_for_complete()  # saves run in a thread
         assert saved_turn(app).verification["verdict"] == "response hash mismatch"
 
 
@@ -109,6 +111,7 @@ async def test_auto_verify_checks_every_reply(loopback):
         assert not isinstance(app.screen, VerifyScreen)
         assert len(server.signature_queries) == 2
         await until(pilot, lambda: "signature: verified" in meta_text(app))
+        await app.workers.wait_for_complete()  # saves run in a thread
         conv = load_file(app.store.path_for(app.chat.conversation))
         assert [t.verification["verdict"] for t in conv.turns] == ["verified", "verified"]
         # a verified reply is quiet; nothing to warn about

@@ -4,8 +4,10 @@
     python -m tests.benchmarks.bench lag
     python -m tests.benchmarks.bench input
     python -m tests.benchmarks.bench startup
-    python -m tests.benchmarks.bench long
-    python -m tests.benchmarks.bench idle
+    python -m tests.benchmarks.bench long [--turns N]
+    python -m tests.benchmarks.bench idle [--turns N]
+    python -m tests.benchmarks.bench save [--turns N]
+    python -m tests.benchmarks.bench search [--conversations N]
     python -m tests.benchmarks.bench all
 
 Each drives the real app headless (``App.run_test(size=(120, 40))``) against a loopback
@@ -302,106 +304,10 @@ def startup(as_json: bool) -> dict[str, Any]:
     }
 
 
-def make_long_conversation(path: Path, turns: int = 500) -> int:
-    from tui.core.conversation import ChoiceRecord, Conversation, Turn
-    from tui.core.store import save_file
-
-    conv = Conversation(model="bench", title="500 turns")
-    para = (
-        "A longer paragraph of **Markdown** with `code` and a [link](https://example.com) that wraps "
-        "across several lines of the terminal when rendered at eighty columns or so. "
-    ) * 3
-    code = (
-        "```python\n" + "\n".join(f"def f{i}(x):\n    return x * {i}" for i in range(8)) + "\n```"
-    )
-    for i in range(turns):
-        t = Turn(
-            input=[{"role": "user", "content": f"Question {i}: explain item {i} with an example."}]
-        )
-        t.choices = [
-            ChoiceRecord(
-                index=0,
-                content=f"## Answer {i}\n\n{para}\n\n{code}\n\n- one\n- two\n- three\n\n{para}",
-                finish_reason="stop",
-            )
-        ]
-        t.model = "bench"
-        conv.turns.append(t)
-    save_file(conv, path)
-    return path.stat().st_size
-
-
-LONG_SNIPPET = r"""
-import asyncio, json, resource, sys, time
-t0 = time.perf_counter()
-from pathlib import Path
-from tests.benchmarks.bench import _app
-from tui.core.store import load_file
-async def main():
-    tmp = Path(sys.argv[2])
-    conv = load_file(Path(sys.argv[1]))
-    app = _app("http://127.0.0.1:9/v1", tmp, conversation=conv)
-    out = {}
-    async with app.run_test(size=(120, 40)) as pilot:
-        while not (app.focused is not None and app.focused.id == "composer"):
-            await asyncio.sleep(0.001)
-        await pilot.pause()
-        out["first_frame_s"] = time.perf_counter() - t0
-        view = app.chat.query_one("#conversation")
-        view.scroll_home(animate=False)
-        await pilot.pause()
-        s0 = time.perf_counter()
-        steps = 0
-        while view.scroll_y < view.max_scroll_y and steps < 20000:
-            view.scroll_page_down(animate=False)
-            await pilot.pause()
-            steps += 1
-        out["scroll_s"] = time.perf_counter() - s0
-        out["scroll_pages"] = steps
-        c0 = time.process_time()
-        await asyncio.sleep(float(sys.argv[3]))
-        out["idle_cpu_s"] = time.process_time() - c0
-        out["idle_s"] = float(sys.argv[3])
-    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps(out))
-asyncio.run(main())
-"""
-
-
-def _long_run(idle_seconds: float) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "long.json"
-        size = make_long_conversation(path)
-        res = subprocess.run(
-            [sys.executable, "-c", LONG_SNIPPET, str(path), tmp, str(idle_seconds)],
-            capture_output=True,
-            text=True,
-            cwd=Path(__file__).resolve().parents[2],
-        )
-        if res.returncode != 0:
-            print(res.stderr[-3000:])
-            raise SystemExit(1)
-        out = json.loads(res.stdout.strip().splitlines()[-1])
-        out["file_mb"] = size / 1e6
-        return out
-
-
 def long(as_json: bool) -> dict[str, Any]:
-    r = _long_run(0.0)
-    _table(
-        "Long conversation: 500 turns",
-        ["file MB", "first frame s", "peak RSS MB", "scroll top->bottom s", "pages"],
-        [
-            [
-                f"{r['file_mb']:.2f}",
-                f"{r['first_frame_s']:.2f}",
-                f"{r['peak_rss_mb']:.0f}",
-                f"{r['scroll_s']:.2f}",
-                r["scroll_pages"],
-            ]
-        ],
-    )
-    return {"long": r}
+    from .long_bench import long as run
+
+    return run(_ARGS.turns)
 
 
 IDLE_SECONDS = 4.0
@@ -470,10 +376,13 @@ def idle(as_json: bool) -> dict[str, Any]:
             r = asyncio.run(_idle_screen(srv.base_url, Path(tmp), keys, IDLE_SECONDS))
             out[label] = r
             rows.append([label, r["screen"], f"{r['cpu_s']:.3f}", f"{r['cpu_pct']:.2f}"])
-    r = _long_run(IDLE_SECONDS)
+    from .long_bench import _long_run
+
+    r = _long_run(IDLE_SECONDS, _ARGS.turns)
     long_pct = r["idle_cpu_s"] / r["idle_s"] * 100
-    out["chat, 500 turns"] = {"cpu_s": r["idle_cpu_s"], "cpu_pct": long_pct}
-    rows.append(["chat, 500 turns", "ChatScreen", f"{r['idle_cpu_s']:.3f}", f"{long_pct:.2f}"])
+    label = f"chat, {_ARGS.turns} turns"
+    out[label] = {"cpu_s": r["idle_cpu_s"], "cpu_pct": long_pct}
+    rows.append([label, "ChatScreen", f"{r['idle_cpu_s']:.3f}", f"{long_pct:.2f}"])
     _table(
         f"Idle: CPU over {IDLE_SECONDS:.0f} s with each screen open (headless, 120x40)",
         ["screen", "top screen", "CPU s", "CPU %"],
@@ -489,7 +398,23 @@ BENCHES = {
     "startup": startup,
     "long": long,
     "idle": idle,
+    "save": lambda as_json: _store_bench().save(as_json, _ARGS.turns),
+    "search": lambda as_json: _store_bench().search(as_json, _ARGS.conversations),
 }
+
+
+def _store_bench() -> Any:
+    from . import store_bench
+
+    return store_bench
+
+
+class _Args:
+    turns = 1000
+    conversations = 1000
+
+
+_ARGS = _Args()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -498,7 +423,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("bench", choices=[*BENCHES, "all"])
     p.add_argument("--json", action="store_true", help="also print the figures as one JSON object")
+    p.add_argument(
+        "--turns", type=int, default=1000, help="save, long, idle: turns of the conversation"
+    )
+    p.add_argument("--conversations", type=int, default=1000, help="search: files to search")
     args = p.parse_args(argv)
+    _ARGS.turns, _ARGS.conversations = args.turns, args.conversations
     names = list(BENCHES) if args.bench == "all" else [args.bench]
     out: dict[str, Any] = {}
     for name in names:

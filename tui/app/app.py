@@ -18,7 +18,7 @@ from ..config import Config, Endpoint, data_dir, make_client
 from ..core.conversation import Conversation
 from ..core.paramspec import APP_DEFAULTS, params_to_request, request_to_params
 from ..core.presets import Presets
-from ..core.store import Store, StoreError, encode_document, load_file, to_document, write_document
+from ..core.store import Snapshot, Store, StoreError, load_file, write_document
 from .chat_screen import ChatScreen
 from .safe import shown
 from .screens.help import HelpScreen
@@ -198,32 +198,31 @@ class RedPillApp(ReportsWorkerFailures, App):
     def save_conversation(self, conversation: Conversation, *, background: bool = False) -> None:
         """Autosave (after each turn and every few seconds during a stream).
 
-        The snapshot is taken here, on the UI thread; with ``background`` the encoding,
-        fsync and rename run in a thread so a long conversation never stalls a stream."""
+        Only an immutable snapshot is taken here, on the UI thread: each finished turn's
+        saved form is made once and cached (tui/core/document.py). With ``background``
+        (the end-of-turn and mid-stream saves) the encoding, fsync and rename run in a
+        thread, newest snapshot last; without it (quit, F5, new) they happen now."""
         if not self.config.autosave or not conversation.turns:
             return
         if self._saved_path is None and conversation.id in self.store.deleted:
             return  # deleted in F5 while open: never written back
         if self._saved_path is not None:
-            path, doc, write = self._saved_path, to_document(conversation), write_document
+            path, snapshot, write = self._saved_path, Snapshot(conversation), write_document
         else:
-            (path, doc), write = self.store.prepare(conversation), self.store.write
-        # Encoded here, on the UI thread: the document shares dicts with the live
-        # conversation. Mid-stream saves use the fast C encoder.
-        data = encode_document(doc, compact=background)
+            (path, snapshot), write = self.store.prepare(conversation), self.store.write
         self._save_seq += 1
-        job = partial(self._write_snapshot, write, path, data, self._save_seq)
+        job = partial(self._write_snapshot, write, path, snapshot, self._save_seq)
         if background:
             self.run_worker(job, thread=True, group="autosave", exit_on_error=False)
         else:
             job()
 
-    def _write_snapshot(self, write: Any, path: Path, data: bytes, seq: int) -> None:
+    def _write_snapshot(self, write: Any, path: Path, snapshot: Snapshot, seq: int) -> None:
         with self._save_lock:
             if seq < self._saved_seq:
                 return  # a newer snapshot is on disk already
             try:
-                write(path, data)
+                write(path, snapshot)  # encoded here, in the worker
             except Exception as exc:  # reported in the UI, whatever it is
                 error: Exception | None = exc
             else:
@@ -240,8 +239,8 @@ class RedPillApp(ReportsWorkerFailures, App):
         self._save_failed = error is not None
 
     def on_chat_screen_turn_finished(self, event: ChatScreen.TurnFinished) -> None:
-        # Once a turn, not during a stream: written before anything else happens.
-        self.save_conversation(self.chat.conversation)
+        # Once a turn, not during a stream; encoded and written in a thread.
+        self.save_conversation(self.chat.conversation, background=True)
 
     async def action_quit(self) -> None:
         with contextlib.suppress(LookupError):

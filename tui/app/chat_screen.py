@@ -608,7 +608,7 @@ class ChatScreen(ReportsWorkerFailures, Screen):
             self.client,
             completion_id=turn.completion_id,
             # the model we asked for: the endpoint routes by it (a reply may name a path)
-            model=(turn.request or {}).get("model") or turn.model or "",
+            model=(turn.params or {}).get("model") or turn.model or "",
             request_sha256=turn.request_sha256,
             response_sha256=turn.response_sha256,
             complete=turn.response_complete,

@@ -4,26 +4,19 @@ the parameters and tools of the next request. Plain Python; the UI renders it.""
 from __future__ import annotations
 
 import re
-import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..api.accumulate import StreamAccumulator
 from ..api.schema import ChatRequest, InvalidParameter
+from . import sent
 from .params import build_request
 from .tools import ToolSettings
+from .turn import INTERRUPTED_ERROR, REPLY_FIELDS, ChoiceRecord, Turn, _now
 
+__all__ = ["INTERRUPTED_ERROR", "REPLY_FIELDS", "ChoiceRecord", "Conversation", "Turn"]
 
-def _now() -> float:
-    return time.time()
-
-
-# What an interrupted turn shows as its error (when it had none of its own).
-INTERRUPTED_ERROR: dict[str, Any] = {
-    "kind": "interrupted",
-    "message": "the reply was cut off: the app stopped while it was still arriving",
-}
 
 # A conversation id names its file: letters, digits, "-" and "_" only, so a file from
 # elsewhere cannot make the store write or delete outside its folder.
@@ -39,243 +32,6 @@ def _text(content: Any) -> str:
             p["text"] for p in content if isinstance(p, dict) and isinstance(p.get("text"), str)
         )
     return ""
-
-
-@dataclass
-class ChoiceRecord:
-    """One finished (or cut-off) choice of a turn, as saved."""
-
-    index: int
-    content: str | None = None
-    refusal: str | None = None
-    reasoning: str | None = None
-    tool_calls: list[dict[str, Any]] | None = None
-    function_call: dict[str, Any] | None = None
-    finish_reason: str | None = None
-    logprobs: dict[str, Any] | None = None
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> ChoiceRecord:
-        return cls(
-            **{k: d.get(k) for k in cls.__dataclass_fields__ if k != "index"},
-            index=int(d.get("index", 0)),
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
-
-    def message(self) -> dict[str, Any]:
-        """The assistant message this choice contributes to the history (API shape)."""
-        msg: dict[str, Any] = {"role": "assistant", "content": self.content or None}
-        if self.tool_calls:
-            msg["tool_calls"] = [
-                {
-                    "id": t.get("id") or f"call_{self.index}_{i}",
-                    "type": "function",
-                    "function": {
-                        "name": (t.get("function") or {}).get("name") or "",
-                        "arguments": (t.get("function") or {}).get("arguments") or "",
-                    },
-                }
-                for i, t in enumerate(self.tool_calls)
-            ]
-        if self.function_call:
-            msg["function_call"] = {
-                "name": self.function_call.get("name") or "",
-                "arguments": self.function_call.get("arguments") or "",
-            }
-        if msg["content"] is None and "tool_calls" not in msg and "function_call" not in msg:
-            msg["content"] = self.refusal or ""
-        return msg
-
-
-@dataclass
-class Turn:
-    """Messages sent (a user message, or tool results) and the reply's choices."""
-
-    input: list[dict[str, Any]]
-    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
-    request: dict[str, Any] | None = None
-    choices: list[ChoiceRecord] = field(default_factory=list)
-    chosen: int = 0
-    completion_id: str | None = None
-    model: str | None = None
-    system_fingerprint: str | None = None
-    seed: int | None = None
-    usage: dict[str, Any] | None = None
-    timings: dict[str, Any] | None = None
-    error: dict[str, Any] | None = None
-    cancelled: bool = False
-    started_at: float = field(default_factory=_now)
-    verification: dict[str, Any] | None = None
-    # sha256 of the exact request and response bytes (for signature checks later).
-    request_sha256: str | None = None
-    response_sha256: str | None = None
-    response_complete: bool = False
-    # What the user typed as the result of each tool call (call id -> text), kept
-    # until sent, so a partial answer survives leaving and coming back.
-    tool_results: dict[str, str] = field(default_factory=dict)
-    # The reply was still streaming when this turn was last saved, and the process never
-    # saved it again (killed, crashed): what is here is cut off, not a complete answer.
-    interrupted: bool = False
-    # Other replies to the same input (regenerated ones), oldest first, each saved as a
-    # turn is, without input; the reply shown is number ``reply_no`` among them all.
-    earlier: list[dict[str, Any]] = field(default_factory=list)
-    reply_no: int = 0
-    # Live state while a request runs; never saved.
-    live: StreamAccumulator | None = field(default=None, repr=False, compare=False)
-
-    @property
-    def pending(self) -> bool:
-        return self.live is not None
-
-    # -- replies to the same input -----------------------------------------------------
-
-    @property
-    def replies(self) -> int:
-        return len(self.earlier) + 1
-
-    def reply_snapshot(self) -> dict[str, Any]:
-        d = self.to_dict()
-        for key in ("id", "input", "earlier", "reply_no", "partial"):
-            d.pop(key, None)
-        return d
-
-    def all_replies(self) -> list[dict[str, Any]]:
-        """Every reply to this input in order, the shown one included."""
-        return [
-            *self.earlier[: self.reply_no],
-            self.reply_snapshot(),
-            *self.earlier[self.reply_no :],
-        ]
-
-    def show_reply(self, number: int) -> None:
-        """Make reply ``number`` (0-based, in order) the one shown and sent as history."""
-        replies = self.all_replies()
-        number = max(0, min(number, len(replies) - 1))
-        chosen = Turn.from_dict({**replies.pop(number), "id": self.id, "input": self.input})
-        for key in REPLY_FIELDS:
-            setattr(self, key, getattr(chosen, key))
-        self.earlier, self.reply_no = replies, number
-
-    def chosen_choice(self) -> ChoiceRecord | None:
-        for c in self.choices:
-            if c.index == self.chosen:
-                return c
-        return self.choices[0] if self.choices else None
-
-    def record_exchange(self, exchange: Any) -> None:
-        if exchange is None:
-            return
-        self.request_sha256 = exchange.request_sha256
-        self.response_sha256 = exchange.response_sha256
-        self.response_complete = bool(exchange.complete and exchange.status == 200)
-
-    def finish(self, acc: StreamAccumulator) -> None:
-        """Freeze the accumulator's state into records."""
-        self.choices = [ChoiceRecord.from_dict(c.to_dict()) for c in acc.ordered()]
-        self.completion_id = acc.id
-        self.model = acc.model
-        self.system_fingerprint = acc.system_fingerprint
-        self.usage = acc.usage
-        self.timings = acc.timings_dict()
-        self.error = acc.error.to_dict() if acc.error else None
-        self.cancelled = acc.cancelled
-        if self.choices and self.chosen not in {c.index for c in self.choices}:
-            self.chosen = self.choices[0].index
-        self.live = None
-        self.interrupted = False
-
-    def to_dict(self) -> dict[str, Any]:
-        choices = self.choices
-        if self.live is not None:
-            # Mid-stream: save what has arrived so far.
-            choices = [ChoiceRecord.from_dict(c.to_dict()) for c in self.live.ordered()]
-        return {
-            "id": self.id,
-            "input": self.input,
-            "request": self.request,
-            "partial": self.live is not None,
-            "interrupted": self.interrupted,
-            "choices": [c.to_dict() for c in choices],
-            "chosen": self.chosen,
-            "completion_id": self.completion_id,
-            "model": self.model,
-            "system_fingerprint": self.system_fingerprint,
-            "seed": self.seed,
-            "usage": self.usage,
-            "timings": self.timings,
-            "error": self.error,
-            "cancelled": self.cancelled,
-            "started_at": self.started_at,
-            "verification": self.verification,
-            "tool_results": self.tool_results,
-            "request_sha256": self.request_sha256,
-            "response_sha256": self.response_sha256,
-            "response_complete": self.response_complete,
-            "earlier": self.earlier,
-            "reply_no": self.reply_no,
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Turn:
-        t = cls(input=list(d.get("input") or []))
-        for key in (
-            "id",
-            "request",
-            "chosen",
-            "completion_id",
-            "model",
-            "system_fingerprint",
-            "seed",
-            "usage",
-            "timings",
-            "error",
-            "cancelled",
-            "started_at",
-            "verification",
-            "tool_results",
-            "request_sha256",
-            "response_sha256",
-            "response_complete",
-        ):
-            if key in d and d[key] is not None:
-                setattr(t, key, d[key])
-        t.choices = [ChoiceRecord.from_dict(c) for c in d.get("choices") or []]
-        earlier = d.get("earlier")
-        if isinstance(earlier, list):
-            t.earlier = [e for e in earlier if isinstance(e, dict)]
-        number = d.get("reply_no")
-        if isinstance(number, int) and not isinstance(number, bool):
-            t.reply_no = max(0, min(number, len(t.earlier)))
-        # Saved mid-stream ("partial") and never saved again: the reply was cut off.
-        t.interrupted = bool(d.get("interrupted") or d.get("partial"))
-        if t.interrupted and t.error is None and not t.cancelled:
-            t.error = dict(INTERRUPTED_ERROR)
-        return t
-
-
-# What one reply of a turn is (everything but its input and its other replies).
-REPLY_FIELDS = (
-    "request",
-    "choices",
-    "chosen",
-    "completion_id",
-    "model",
-    "system_fingerprint",
-    "seed",
-    "usage",
-    "timings",
-    "error",
-    "cancelled",
-    "started_at",
-    "verification",
-    "tool_results",
-    "request_sha256",
-    "response_sha256",
-    "response_complete",
-    "interrupted",
-)
 
 
 @dataclass
@@ -298,13 +54,79 @@ class Conversation:
         msgs: list[dict[str, Any]] = []
         if self.system.strip():
             msgs.append({"role": "system", "content": self.system})
-        turns = self.turns if upto is None else self.turns[:upto]
-        for turn in turns:
+        return msgs + self._prior(len(self.turns) if upto is None else upto)
+
+    def _prior(self, upto: int) -> list[dict[str, Any]]:
+        """The messages of the first ``upto`` turns: each input and the reply it got."""
+        msgs: list[dict[str, Any]] = []
+        for turn in self.turns[:upto]:
             msgs.extend(turn.input)
             chosen = turn.chosen_choice()
             if chosen is not None and not turn.pending and _usable(chosen):
                 msgs.append(chosen.message())
         return msgs
+
+    # -- what each turn sent ----------------------------------------------------------
+
+    def request_of(self, index: int, reply: int | None = None) -> dict[str, Any] | None:
+        """The exact request body turn ``index`` sent (for its reply number ``reply``,
+        0-based among all its replies; the shown one by default), rebuilt from the
+        history. None when the turn sent nothing (an old file)."""
+        turn = self.turns[index]
+        fields = turn.reply_snapshot() if reply is None else turn.reply_fields(reply)
+        return self._rebuild(index, fields)
+
+    def _rebuild(self, index: int, fields: dict[str, Any]) -> dict[str, Any] | None:
+        if isinstance(fields.get("sent_body"), dict):
+            return fields["sent_body"]
+        params = fields.get("params")
+        if not isinstance(params, dict):
+            return None
+        system = fields.get("sent_system")
+        system = system if isinstance(system, str) else None
+        return sent.assemble(params, system, self._prior(index), self.turns[index].input)
+
+    def request_matches(self, index: int, reply: int | None = None) -> bool | None:
+        """Whether the rebuilt request of turn ``index`` hashes to the sha256 recorded
+        when it was sent (None when no hash was recorded)."""
+        import hashlib
+
+        turn = self.turns[index]
+        fields = turn.reply_snapshot() if reply is None else turn.reply_fields(reply)
+        want = fields.get("request_sha256")
+        body = self._rebuild(index, fields)
+        if not isinstance(want, str) or body is None:
+            return None
+        return hashlib.sha256(sent.body_bytes(body)).hexdigest() == want.lower()
+
+    def compact(self, index: int) -> None:
+        """Replace the verbatim bodies kept by turn ``index`` (and its other replies) with
+        parameters, where the request rebuilds exactly from the conversation."""
+        turn = self.turns[index]
+        if turn.sent_body is not None:
+            found = self._compacted(index, turn.sent_body)
+            if found is not None:
+                turn.params, turn.sent_system = found
+                turn.sent_body = None
+        for reply in turn.earlier:
+            body = reply.get("sent_body")
+            if isinstance(body, dict):
+                found = self._compacted(index, body)
+                if found is not None:
+                    reply["params"], reply["sent_system"] = found
+                    reply["sent_body"] = None
+
+    def _compacted(
+        self, index: int, body: dict[str, Any]
+    ) -> tuple[dict[str, Any], str | None] | None:
+        params, system = sent.split(body)
+        want = sent.body_bytes(body)
+        prior = self._prior(index)
+        for guess in dict.fromkeys((system, None)):
+            rebuilt = sent.assemble(params, guess, prior, self.turns[index].input)
+            if sent.body_bytes(rebuilt) == want:
+                return params, guess
+        return None
 
     def interrupted_turns(self, upto: int | None = None) -> list[Turn]:
         """The turns of the history (the first ``upto`` turns, or all) whose reply was cut
@@ -359,9 +181,15 @@ class Conversation:
         return body
 
     def start_turn(self, input_messages: list[dict[str, Any]], request: ChatRequest) -> Turn:
-        turn = Turn(input=input_messages, request=request.body(), seed=request.seed)
-        turn.live = StreamAccumulator()
+        body = request.body()
+        turn = Turn(input=input_messages, seed=request.seed)
+        turn.params, _ = sent.split(body)
+        turn.sent_body = body
         self.turns.append(turn)
+        # Kept as parameters when the history rebuilds it exactly (it does, unless the
+        # send path changed): the history is not stored again with every turn.
+        self.compact(len(self.turns) - 1)
+        turn.live = StreamAccumulator()
         self.touch()
         return turn
 
@@ -376,11 +204,7 @@ class Conversation:
     # -- storage shape ----------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        last_request = None
-        for turn in reversed(self.turns):
-            if turn.request:
-                last_request = turn.request
-                break
+        """Everything, in memory's shape (the file's is tui/core/document.py's)."""
         return {
             "id": self.id,
             "title": self.title,
@@ -391,7 +215,6 @@ class Conversation:
             "system": self.system,
             "params": self.params,
             "tools": self.toolset.to_dict(),
-            "request": last_request,
             "turns": [t.to_dict() for t in self.turns],
         }
 

@@ -1,24 +1,28 @@
 """Conversations as JSON files: one per conversation, atomic writes, versioned format.
 
-Format (``"format": "redpill-tui.conversation"``, ``"version": 1``), one file
-``<id>.json`` per conversation in ``conversations/`` under the data dir
-(``$REDPILL_TUI_DATA``, else ``$XDG_DATA_HOME/redpill-tui``):
+One file ``<id>.json`` per conversation in ``conversations/`` under the data dir
+(``$REDPILL_TUI_DATA``, else ``$XDG_DATA_HOME/redpill-tui``), in the format described in
+tui/core/document.py (version 2; version 1 files are upgraded on open, and written as
+version 2 at the next save):
 
-- ``request``: the body of the last request in the API's own shape, so
-  ``jq .request FILE | curl -d @- ...`` replays it;
 - ``model``, ``system``, ``params``, ``tools``: the settings of the next request;
-- ``turns``: each turn's ``input`` messages, the exact ``request`` sent, every choice
+- ``turns``: each turn's ``input`` messages, what it ``sent`` (its parameters as they
+  differ from the previous turn's: the history is not stored again), every choice
   (``index``, ``content``, ``refusal``, ``reasoning``, ``tool_calls``, ``function_call``,
   ``finish_reason``, ``logprobs``), the ``chosen`` index, ``usage``, ``timings``,
   ``error``, ``cancelled``, ``partial`` (saved while the reply was still streaming),
   ``completion_id``, ``system_fingerprint``, ``seed``, ``started_at``, ``tool_results``
-  typed so far, ``verification``, and the sha256 of the request and response bytes;
+  typed so far, ``verification``, the sha256 of the request and response bytes, and the
+  ``earlier`` replies to the same input;
 - ``id``, ``title`` (null until renamed: the list shows the first message), ``profile``,
   ``created``, ``updated`` (Unix times).
 
-Never an API key: requests are stored as bodies, and headers are not stored at all.
-A file that fails to parse is moved aside (``*.corrupt-<time>``) and reported; a file from
-a newer format version is refused, never overwritten.
+The exact request of any turn is ``Conversation.request_of(i)`` (the export screen gives
+it as JSON or curl). Never an API key: requests are stored as bodies, headers not at all.
+A file that fails to parse is reported by the list and moved aside (``*.corrupt-<time>``)
+only before a save would overwrite it; a file from a newer format version is refused,
+never overwritten. The list and search read an index (tui/core/index.py), never the
+source of truth: the files are.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sqlite3
 import stat
 import tempfile
 import time
@@ -35,9 +40,11 @@ from typing import Any
 
 from ..api.textfix import fix_surrogates
 from .conversation import SAFE_ID, Conversation
+from .document import FORMAT, VERSION, DocumentError, Snapshot, read
+from .index import NAME as INDEX_NAME
+from .index import Index, Row
 
-FORMAT = "redpill-tui.conversation"
-VERSION = 1
+__all__ = ["FORMAT", "VERSION", "Snapshot"]
 
 
 class StoreError(Exception):
@@ -53,62 +60,14 @@ class CorruptFile(StoreError):
 
 
 def to_document(conv: Conversation) -> dict[str, Any]:
-    return {"format": FORMAT, "version": VERSION, **conv.to_dict()}
+    return Snapshot(conv).document()
 
 
 def from_document(doc: Any, source: str = "file") -> Conversation:
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise CorruptFile(f"{source} is not a redpill-tui conversation")
-    version = doc.get("version")
-    if not isinstance(version, int):
-        raise CorruptFile(f"{source} has no format version")
-    if version > VERSION:
-        raise NewerFormat(
-            f"{source} was written by a newer redpill-tui (format version {version}; this one reads up to {VERSION})"
-        )
-    # Upgrades of older versions go here, one step at a time.
-    problem = _shape_problem(doc)
-    if problem:
-        raise CorruptFile(f"{source}: {problem}")
     try:
-        return Conversation.from_dict(doc)
-    except (TypeError, ValueError, KeyError, AttributeError) as exc:
-        raise CorruptFile(f"{source}: {exc}") from None
-
-
-def _shape_problem(doc: dict[str, Any]) -> str | None:
-    """What is of the wrong type in a document, so a hand-edited file is reported at
-    load time instead of breaking the list or the chat later."""
-
-    def wrong(value: Any, kinds: tuple[type, ...]) -> bool:
-        return value is not None and (not isinstance(value, kinds) or isinstance(value, bool))
-
-    for key in ("id", "title", "profile", "model", "system"):
-        if wrong(doc.get(key), (str,)):
-            return f"{key}: expected a string"
-    for key in ("created", "updated"):
-        if wrong(doc.get(key), (int, float)):
-            return f"{key}: expected a number"
-    for key in ("params", "tools", "request"):
-        if wrong(doc.get(key), (dict,)):
-            return f"{key}: expected an object"
-    turns = doc.get("turns")
-    if wrong(turns, (list,)):
-        return "turns: expected a list"
-    for i, turn in enumerate(turns or []):
-        where = f"turns[{i}]"
-        if not isinstance(turn, dict):
-            return f"{where}: expected an object"
-        for key in ("input", "choices"):
-            items = turn.get(key)
-            if wrong(items, (list,)) or any(not isinstance(x, dict) for x in items or []):
-                return f"{where}.{key}: expected a list of objects"
-        for key in ("request", "usage", "timings", "error", "tool_results"):
-            if wrong(turn.get(key), (dict,)):
-                return f"{where}.{key}: expected an object"
-        if wrong(turn.get("chosen"), (int,)):
-            return f"{where}.chosen: expected an integer"
-    return None
+        return read(doc, source)
+    except DocumentError as exc:
+        raise (NewerFormat if exc.newer else CorruptFile)(str(exc)) from None
 
 
 TEMP_SUFFIX = ".tmp"
@@ -152,13 +111,18 @@ def encode_document(doc: dict[str, Any], *, compact: bool = False) -> bytes:
     return fix_surrogates(text).encode()
 
 
-def write_document(path: Path, data: bytes) -> None:
-    """Write encoded document bytes (the slow part, safe in a thread: no shared state)."""
-    atomic_write(path, data)
+def write_document(path: Path, data: bytes | Snapshot) -> None:
+    """Write a snapshot or its bytes (the slow part, safe in a thread: no shared state)."""
+    atomic_write(path, data.encode() if isinstance(data, Snapshot) else data)
 
 
 def save_file(conv: Conversation, path: Path) -> None:
-    write_document(path, encode_document(to_document(conv)))
+    write_document(path, Snapshot(conv).encode())
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    st = path.stat()
+    return st.st_mtime_ns, st.st_size
 
 
 class NotAFile(StoreError):
@@ -203,7 +167,7 @@ class Entry:
     updated: float
     turns: int
     model: str
-    # What the search looks in: the title and every message's text (not the JSON).
+    # Kept for callers of the earlier API: the search reads the index (tui/core/index.py).
     text: str = field(default="", repr=False)
 
 
@@ -212,27 +176,31 @@ class Store:
 
     def __init__(self, root: Path):
         self.root = root
+        self.index = Index(root / INDEX_NAME)
         self.problems: list[str] = []
         self.deleted: set[str] = set()  # ids deleted here: an open copy is not saved again
         # Reported by the next list(): what a save had to do (a file kept aside).
         self._notices: list[str] = []
+        self._written: dict[Path, tuple[int, int]] = {}  # what our last write left
 
     def path_for(self, conv: Conversation) -> Path:
         return self.root / f"{conv.id}.json"
 
     def save(self, conv: Conversation) -> Path:
-        path, doc = self.prepare(conv)
-        self.write(path, encode_document(doc))
+        path, snapshot = self.prepare(conv)
+        self.write(path, snapshot)
         return path
 
-    def prepare(self, conv: Conversation) -> tuple[Path, dict[str, Any]]:
-        """Where ``conv`` goes and a snapshot of it: cheap, no I/O."""
+    def prepare(self, conv: Conversation) -> tuple[Path, Snapshot]:
+        """Where ``conv`` goes and an immutable snapshot of it: cheap, no I/O; encode it
+        (``snapshot.encode()``) and :meth:`write` in any thread."""
         conv.touch()
-        return self.path_for(conv), to_document(conv)
+        return self.path_for(conv), Snapshot(conv)
 
-    def write(self, path: Path, data: bytes) -> None:
-        """Write an encoded snapshot (the slow part: may run in a thread)."""
-        if path.exists():
+    def write(self, path: Path, data: bytes | Snapshot) -> None:
+        """Write a snapshot, or its bytes (the slow part: may run in a thread), and
+        index what was written."""
+        if path.exists() and _stamp(path) != self._written.get(path):
             # Never overwrite a file we could not read: a newer version is refused, an
             # unreadable one is kept aside first.
             try:
@@ -248,6 +216,15 @@ class Store:
                 ):
                     raise NewerFormat(f"{path} is from a newer redpill-tui; not overwritten")
         write_document(path, data)
+        with contextlib.suppress(OSError):
+            self._written[path] = _stamp(path)  # ours: not read back before the next save
+        if isinstance(data, Snapshot) and path.parent == self.root:
+            title, turns, parts = data.summary()
+            head = data.head
+            row = Row(path.name, head["id"], title, head["updated"], turns, head["model"])
+            with contextlib.suppress(sqlite3.Error, OSError):
+                st = path.stat()
+                self.index.put(path.name, (st.st_mtime_ns, st.st_size), row, parts)
 
     def set_aside(self, path: Path) -> Path:
         """Rename an unreadable file out of the way (never over an earlier one)."""
@@ -269,50 +246,84 @@ class Store:
                 if now - tmp.stat().st_mtime > STALE_TEMP_SECONDS:
                     tmp.unlink()
 
-    def list(self) -> list[Entry]:
-        self.problems, self._notices = self._notices, []
-        entries: list[Entry] = []
-        if not self.root.exists():
-            return entries
-        self._sweep_temps()
-        for path in sorted(self.root.glob("*.json")):
-            try:
-                conv = load_file(path)
-            except NewerFormat as exc:
-                self.problems.append(str(exc))
-                continue
-            except CorruptFile as exc:
+    def _sync(self) -> list[str]:
+        """Bring the index in step with the folder: files added, changed (size or mtime)
+        or gone. Reads only what changed; never renames or writes a conversation."""
+        problems: list[str] = []
+        on_disk: dict[str, tuple[int, int]] = {}
+        with os.scandir(self.root) as it:
+            for item in it:
+                if not item.name.endswith(".json") or item.name.startswith("."):
+                    continue
                 try:
-                    aside = self.set_aside(path)
-                except OSError as err:
-                    self.problems.append(f"{exc}; could not move it aside: {err.strerror}")
-                else:
-                    self.problems.append(f"{exc}; kept as {aside.name}")
-                continue
-            except StoreError as exc:
-                self.problems.append(str(exc))
-                continue
-            entries.append(
-                Entry(
-                    path,
-                    conv.id,
-                    conv.display_title(),
-                    conv.updated,
-                    len(conv.turns),
-                    conv.model,
-                    conv.search_text(),
-                )
-            )
-        entries.sort(key=lambda e: e.updated, reverse=True)
-        return entries
+                    st = os.stat(item.path)
+                except OSError as exc:
+                    problems.append(f"cannot read {item.path}: {exc.strerror}")
+                    continue
+                if not stat.S_ISREG(st.st_mode):
+                    problems.append(f"{item.path} is not a regular file; skipped")
+                    continue
+                on_disk[item.name] = (st.st_mtime_ns, st.st_size)
+        known = self.index.known()
+        self.index.drop([n for n in known if n not in on_disk])
+        for name, stamp in sorted(on_disk.items()):
+            if known.get(name) != stamp:
+                self._read_into_index(name, stamp)
+        return problems
 
-    def search(self, text: str) -> list[Entry]:
-        """Conversations whose title or messages contain every word of ``text``."""
-        words = text.lower().split()
-        entries = self.list()
-        if not words:
-            return entries
-        return [e for e in entries if all(w in e.text.lower() for w in words)]
+    def _read_into_index(self, name: str, stamp: tuple[int, int]) -> None:
+        path = self.root / name
+        try:
+            conv = load_file(path)
+        except StoreError as exc:
+            self.index.put(name, stamp, None, problem=str(exc), corrupt=type(exc) is CorruptFile)
+            return
+        title, turns, parts = Snapshot(conv).summary()
+        row = Row(name, conv.id, title, conv.updated, turns, conv.model)
+        self.index.put(name, stamp, row, parts)
+
+    def _entries(self, text: str, *, set_aside: bool, sync: bool = True) -> list[Entry]:
+        self.problems, self._notices = self._notices, []
+        if not self.root.is_dir():
+            return []
+        try:
+            if sync:
+                self._sweep_temps()
+                self.problems += self._sync()
+            rows, problems = self.index.rows(text)
+        except sqlite3.Error as exc:
+            # The index could not be used (a read-only folder, a locked file): one in
+            # memory serves this listing.
+            self.problems.append(f"the conversation index is not usable ({exc}); rebuilt in memory")
+            self.index = Index(Path(tempfile.mkdtemp()) / INDEX_NAME, fts=self.index.fts)
+            self.problems += self._sync()
+            rows, problems = self.index.rows(text)
+        for name, problem, corrupt in problems:
+            path = self.root / name
+            if not (set_aside and corrupt):
+                self.problems.append(problem)
+                continue
+            try:
+                aside = self.set_aside(path)
+            except OSError as err:
+                self.problems.append(f"{problem}; could not move it aside: {err.strerror}")
+            else:
+                self.problems.append(f"{problem}; kept as {aside.name}")
+                with contextlib.suppress(sqlite3.Error):
+                    self.index.drop([name])
+        return [Entry(self.root / r.name, r.id, r.title, r.updated, r.turns, r.model) for r in rows]
+
+    def list(self) -> list[Entry]:
+        """Every readable conversation, newest first (from the index, in step with the
+        files). An unreadable file is reported and moved aside (``*.corrupt-<time>``)."""
+        return self._entries("", set_aside=True)
+
+    def search(self, text: str, *, sync: bool = True) -> list[Entry]:
+        """Conversations whose title or messages have every word of ``text`` (as the
+        start of a word, any case; see tui/core/index.py). Never renames or writes a
+        file: an unreadable one is only reported. ``sync=False`` (each keystroke) trusts
+        the index as the last listing left it and looks at no file at all."""
+        return self._entries(text, set_aside=False, sync=sync)
 
     def delete(self, entry: Entry | str) -> None:
         """Delete a listed conversation (its own file), or the one with this id."""
@@ -324,3 +335,5 @@ class Store:
             path = self.root / f"{entry}.json"
         path.unlink(missing_ok=True)
         self.deleted.add(path.stem)
+        with contextlib.suppress(sqlite3.Error, OSError):
+            self.index.drop([path.name])

@@ -40,6 +40,7 @@ class ConversationsScreen(ReportsWorkerFailures, ModalScreen[Conversation | None
         super().__init__()
         self.store = store
         self.entries: list[Entry] = []
+        self._shown: list[tuple] = []  # what the table's rows show, in order
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -54,15 +55,42 @@ class ConversationsScreen(ReportsWorkerFailures, ModalScreen[Conversation | None
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_columns("Title", "Turns", "Model", "Updated")
-        self.refill()
+        self.refill(listing=True)
         self.query_one("#search", Input).focus()
 
-    def refill(self) -> None:
+    def refill(self, *, listing: bool = False, typing: bool = False) -> None:
+        """Fill the table from the store's index. Opening the list brings the index in
+        step with the files (and moves unreadable ones aside); each keystroke is a query
+        of the index alone; after a rename, duplicate or delete the folder is looked at
+        again (files only read if they changed)."""
         query = self.query_one("#search", Input).value
-        self.entries = self.store.search(query)
+        if listing:
+            self.entries = self.store.list()
+        else:
+            self.entries = self.store.search(query, sync=not typing)
+        self._show(self.entries)
+        problems = self.query_one("#problems", Static)
+        problems.update(safe("\n".join(self.store.problems)))
+        problems.display = bool(self.store.problems)
+
+    def _show(self, entries: list[Entry]) -> None:
+        """The table shows ``entries``: untouched when they are the rows shown already,
+        rows removed when typing narrowed them, else filled afresh."""
         table = self.query_one(DataTable)
+        rows = [(e.path, e.id, e.title, e.turns, e.model, e.updated) for e in entries]
+        if rows == self._shown:
+            return
+        wanted = set(rows)
+        kept = [r for r in self._shown if r in wanted]
+        if kept == rows and len(self._shown) - len(rows) < len(rows) and table.row_count:
+            for r in self._shown:
+                if r not in wanted:
+                    table.remove_row(r[1])
+            self._shown = rows
+            return
         table.clear()
-        for e in self.entries:
+        self._shown = rows
+        for e in entries:
             when = datetime.fromtimestamp(e.updated).strftime("%Y-%m-%d %H:%M")
             # every cell a Text: a plain str cell is parsed as markup ("what does [/b]
             # mean" crashed the list; [link=...] would become a hyperlink)
@@ -73,13 +101,10 @@ class ConversationsScreen(ReportsWorkerFailures, ModalScreen[Conversation | None
                 safe_cell(when),
                 key=e.id,
             )
-        problems = self.query_one("#problems", Static)
-        problems.update(safe("\n".join(self.store.problems)))
-        problems.display = bool(self.store.problems)
 
     @on(Input.Changed, "#search")
     def _search(self) -> None:
-        self.refill()
+        self.refill(typing=True)
 
     @on(Input.Submitted, "#search")
     def _submit(self) -> None:

@@ -49,7 +49,7 @@ class VerifyScreen(ReportsWorkerFailures, ModalScreen[None]):
         self.client = client
         # The model id we asked for: the endpoints route by it, while the id a reply
         # reports may be the backend's own name (e.g. a path to the weights).
-        self.model = (turn.request or {}).get("model") or model or turn.model or ""
+        self.model = (turn.params or {}).get("model") or model or turn.model or ""
 
     def compose(self) -> ComposeResult:
         with Vertical():

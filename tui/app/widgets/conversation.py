@@ -187,5 +187,5 @@ class ConversationView(ReportsWorkerFailures, VerticalScroll, can_focus=True):
 
 
 def _json_mode(turn: Turn) -> bool:
-    rf = (turn.request or {}).get("response_format") or {}
+    rf = (turn.params or {}).get("response_format") or {}
     return isinstance(rf, dict) and rf.get("type") in ("json_object", "json_schema")

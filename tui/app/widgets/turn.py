@@ -109,7 +109,7 @@ class TurnView(Vertical):
     def _expected_choices(self) -> int:
         if self.turn.choices:
             return max(len(self.turn.choices), 1)
-        n = (self.turn.request or {}).get("n") or 1
+        n = (self.turn.params or {}).get("n") or 1
         return int(n) if isinstance(n, int) and n > 0 else 1
 
     def compose(self) -> ComposeResult:
@@ -247,7 +247,7 @@ class TurnView(Vertical):
         usage = live.usage if live else t.usage
         timings = live.timings_dict() if live else (t.timings or {})
         fingerprint = live.system_fingerprint if live else t.system_fingerprint
-        parts = [model or (t.request or {}).get("model") or "?"]
+        parts = [model or (t.params or {}).get("model") or "?"]
         if self._n == 1:
             state = self._state(0)
             if state is not None and state.finish_reason:

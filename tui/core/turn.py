@@ -1,0 +1,283 @@
+"""One turn of a conversation: the messages sent, what was sent with them, and every
+reply's choices. Plain Python."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..api.accumulate import StreamAccumulator
+
+
+def _now() -> float:
+    return time.time()
+
+
+# What an interrupted turn shows as its error (when it had none of its own).
+INTERRUPTED_ERROR: dict[str, Any] = {
+    "kind": "interrupted",
+    "message": "the reply was cut off: the app stopped while it was still arriving",
+}
+
+
+@dataclass
+class ChoiceRecord:
+    """One finished (or cut-off) choice of a turn, as saved."""
+
+    index: int
+    content: str | None = None
+    refusal: str | None = None
+    reasoning: str | None = None
+    tool_calls: list[dict[str, Any]] | None = None
+    function_call: dict[str, Any] | None = None
+    finish_reason: str | None = None
+    logprobs: dict[str, Any] | None = None
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ChoiceRecord:
+        return cls(
+            **{k: d.get(k) for k in cls.__dataclass_fields__ if k != "index"},
+            index=int(d.get("index", 0)),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+    def message(self) -> dict[str, Any]:
+        """The assistant message this choice contributes to the history (API shape)."""
+        msg: dict[str, Any] = {"role": "assistant", "content": self.content or None}
+        if self.tool_calls:
+            msg["tool_calls"] = [
+                {
+                    "id": t.get("id") or f"call_{self.index}_{i}",
+                    "type": "function",
+                    "function": {
+                        "name": (t.get("function") or {}).get("name") or "",
+                        "arguments": (t.get("function") or {}).get("arguments") or "",
+                    },
+                }
+                for i, t in enumerate(self.tool_calls)
+            ]
+        if self.function_call:
+            msg["function_call"] = {
+                "name": self.function_call.get("name") or "",
+                "arguments": self.function_call.get("arguments") or "",
+            }
+        if msg["content"] is None and "tool_calls" not in msg and "function_call" not in msg:
+            msg["content"] = self.refusal or ""
+        return msg
+
+
+@dataclass
+class Turn:
+    """Messages sent (a user message, or tool results) and the reply's choices."""
+
+    input: list[dict[str, Any]]
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    # What was sent (see tui/core/sent.py): the request's parameters (all but the
+    # messages), the system prompt it began with, and, only when the request cannot be
+    # rebuilt from the conversation, its body verbatim. ``Conversation.request_of``
+    # gives the whole request.
+    params: dict[str, Any] | None = None
+    sent_system: str | None = None
+    sent_body: dict[str, Any] | None = None
+    choices: list[ChoiceRecord] = field(default_factory=list)
+    chosen: int = 0
+    completion_id: str | None = None
+    model: str | None = None
+    system_fingerprint: str | None = None
+    seed: int | None = None
+    usage: dict[str, Any] | None = None
+    timings: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+    cancelled: bool = False
+    started_at: float = field(default_factory=_now)
+    verification: dict[str, Any] | None = None
+    # sha256 of the exact request and response bytes (for signature checks later).
+    request_sha256: str | None = None
+    response_sha256: str | None = None
+    response_complete: bool = False
+    # What the user typed as the result of each tool call (call id -> text), kept
+    # until sent, so a partial answer survives leaving and coming back.
+    tool_results: dict[str, str] = field(default_factory=dict)
+    # The reply was still streaming when this turn was last saved, and the process never
+    # saved it again (killed, crashed): what is here is cut off, not a complete answer.
+    interrupted: bool = False
+    # Other replies to the same input (regenerated ones), oldest first, each saved as a
+    # turn is, without input; the reply shown is number ``reply_no`` among them all.
+    earlier: list[dict[str, Any]] = field(default_factory=list)
+    reply_no: int = 0
+    # Live state while a request runs; never saved.
+    live: StreamAccumulator | None = field(default=None, repr=False, compare=False)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Any change drops the saved form cached by the store (tui/core/document.py).
+        object.__setattr__(self, name, value)
+        if name != "_saved":
+            object.__setattr__(self, "_saved", None)
+
+    @property
+    def pending(self) -> bool:
+        return self.live is not None
+
+    # -- replies to the same input -----------------------------------------------------
+
+    @property
+    def replies(self) -> int:
+        return len(self.earlier) + 1
+
+    def reply_snapshot(self) -> dict[str, Any]:
+        d = self.to_dict()
+        for key in ("id", "input", "earlier", "reply_no", "partial"):
+            d.pop(key, None)
+        return d
+
+    def reply_fields(self, number: int) -> dict[str, Any]:
+        """Reply ``number`` (0-based, in order) as a dict: the shown one is made here."""
+        if number == self.reply_no:
+            return self.reply_snapshot()
+        return self.earlier[number if number < self.reply_no else number - 1]
+
+    def all_replies(self) -> list[dict[str, Any]]:
+        """Every reply to this input in order, the shown one included."""
+        return [
+            *self.earlier[: self.reply_no],
+            self.reply_snapshot(),
+            *self.earlier[self.reply_no :],
+        ]
+
+    def show_reply(self, number: int) -> None:
+        """Make reply ``number`` (0-based, in order) the one shown and sent as history."""
+        replies = self.all_replies()
+        number = max(0, min(number, len(replies) - 1))
+        chosen = Turn.from_dict({**replies.pop(number), "id": self.id, "input": self.input})
+        for key in REPLY_FIELDS:
+            setattr(self, key, getattr(chosen, key))
+        self.earlier, self.reply_no = replies, number
+
+    def chosen_choice(self) -> ChoiceRecord | None:
+        for c in self.choices:
+            if c.index == self.chosen:
+                return c
+        return self.choices[0] if self.choices else None
+
+    def record_exchange(self, exchange: Any) -> None:
+        if exchange is None:
+            return
+        self.request_sha256 = exchange.request_sha256
+        self.response_sha256 = exchange.response_sha256
+        self.response_complete = bool(exchange.complete and exchange.status == 200)
+
+    def finish(self, acc: StreamAccumulator) -> None:
+        """Freeze the accumulator's state into records."""
+        self.choices = [ChoiceRecord.from_dict(c.to_dict()) for c in acc.ordered()]
+        self.completion_id = acc.id
+        self.model = acc.model
+        self.system_fingerprint = acc.system_fingerprint
+        self.usage = acc.usage
+        self.timings = acc.timings_dict()
+        self.error = acc.error.to_dict() if acc.error else None
+        self.cancelled = acc.cancelled
+        if self.choices and self.chosen not in {c.index for c in self.choices}:
+            self.chosen = self.choices[0].index
+        self.live = None
+        self.interrupted = False
+
+    def to_dict(self) -> dict[str, Any]:
+        choices = self.choices
+        if self.live is not None:
+            # Mid-stream: save what has arrived so far.
+            choices = [ChoiceRecord.from_dict(c.to_dict()) for c in self.live.ordered()]
+        return {
+            "id": self.id,
+            "input": self.input,
+            "params": self.params,
+            "sent_system": self.sent_system,
+            "sent_body": self.sent_body,
+            "partial": self.live is not None,
+            "interrupted": self.interrupted,
+            "choices": [c.to_dict() for c in choices],
+            "chosen": self.chosen,
+            "completion_id": self.completion_id,
+            "model": self.model,
+            "system_fingerprint": self.system_fingerprint,
+            "seed": self.seed,
+            "usage": self.usage,
+            "timings": self.timings,
+            "error": self.error,
+            "cancelled": self.cancelled,
+            "started_at": self.started_at,
+            "verification": self.verification,
+            "tool_results": self.tool_results,
+            "request_sha256": self.request_sha256,
+            "response_sha256": self.response_sha256,
+            "response_complete": self.response_complete,
+            "earlier": self.earlier,
+            "reply_no": self.reply_no,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Turn:
+        t = cls(input=list(d.get("input") or []))
+        for key in (
+            "id",
+            "params",
+            "sent_system",
+            "sent_body",
+            "chosen",
+            "completion_id",
+            "model",
+            "system_fingerprint",
+            "seed",
+            "usage",
+            "timings",
+            "error",
+            "cancelled",
+            "started_at",
+            "verification",
+            "tool_results",
+            "request_sha256",
+            "response_sha256",
+            "response_complete",
+        ):
+            if key in d and d[key] is not None:
+                setattr(t, key, d[key])
+        t.choices = [ChoiceRecord.from_dict(c) for c in d.get("choices") or []]
+        earlier = d.get("earlier")
+        if isinstance(earlier, list):
+            t.earlier = [e for e in earlier if isinstance(e, dict)]
+        number = d.get("reply_no")
+        if isinstance(number, int) and not isinstance(number, bool):
+            t.reply_no = max(0, min(number, len(t.earlier)))
+        # Saved mid-stream ("partial") and never saved again: the reply was cut off.
+        t.interrupted = bool(d.get("interrupted") or d.get("partial"))
+        if t.interrupted and t.error is None and not t.cancelled:
+            t.error = dict(INTERRUPTED_ERROR)
+        return t
+
+
+# What one reply of a turn is (everything but its input and its other replies).
+REPLY_FIELDS = (
+    "params",
+    "sent_system",
+    "sent_body",
+    "choices",
+    "chosen",
+    "completion_id",
+    "model",
+    "system_fingerprint",
+    "seed",
+    "usage",
+    "timings",
+    "error",
+    "cancelled",
+    "started_at",
+    "verification",
+    "tool_results",
+    "request_sha256",
+    "response_sha256",
+    "response_complete",
+    "interrupted",
+)
