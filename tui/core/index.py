@@ -24,6 +24,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..api.textfix import fix_surrogates
+
 NAME = "index.sqlite3"
 SCHEMA = 2  # PRAGMA user_version: another value rebuilds the index
 # A conversation's text is indexed in parts (its title, system prompt and model; then each
@@ -143,7 +145,13 @@ class Index:
     ) -> None:
         """Index a file as read (``row`` and its text in ``parts``) or as unreadable
         (``problem``). Only the parts whose text changed are indexed again."""
-        values = (row.id, row.title, row.updated, row.turns, row.model) if row else (None,) * 5
+        fix = fix_surrogates  # a lone surrogate cannot be stored as UTF-8
+        values = (
+            (fix(row.id), fix(row.title), row.updated, row.turns, fix(row.model))
+            if row
+            else (None,) * 5
+        )
+        problem = fix(problem) if problem else problem
         with self._db() as db:
             found = db.execute("select rowid from conv where name = ?", (name,)).fetchone()
             if found is None:
@@ -157,7 +165,7 @@ class Index:
             )
             old = dict(db.execute("select part, hash from part where conv = ?", (conv,)))
             parts = list(parts) if row is not None else []
-            for number, text in enumerate(parts):
+            for number, text in enumerate(fix(p) for p in parts):
                 digest = _digest(text)
                 if old.get(number) == digest:
                     continue

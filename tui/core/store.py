@@ -222,7 +222,8 @@ class Store:
             title, turns, parts = data.summary()
             head = data.head
             row = Row(path.name, head["id"], title, head["updated"], turns, head["model"])
-            with contextlib.suppress(sqlite3.Error, OSError):
+            # the index is never the truth: failing to update it never fails a save
+            with contextlib.suppress(sqlite3.Error, OSError, ValueError):
                 st = path.stat()
                 self.index.put(path.name, (st.st_mtime_ns, st.st_size), row, parts)
 
