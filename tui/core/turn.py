@@ -221,27 +221,9 @@ class Turn:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Turn:
         t = cls(input=list(d.get("input") or []))
-        for key in (
-            "id",
-            "params",
-            "sent_system",
-            "sent_body",
-            "chosen",
-            "completion_id",
-            "model",
-            "system_fingerprint",
-            "seed",
-            "usage",
-            "timings",
-            "error",
-            "cancelled",
-            "started_at",
-            "verification",
-            "tool_results",
-            "request_sha256",
-            "response_sha256",
-            "response_complete",
-        ):
+        for key in ("id", *REPLY_FIELDS):
+            if key in ("choices", "interrupted"):
+                continue  # read below, with their own rules
             if key in d and d[key] is not None:
                 setattr(t, key, d[key])
         t.choices = [ChoiceRecord.from_dict(c) for c in d.get("choices") or []]
