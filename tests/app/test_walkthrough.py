@@ -584,3 +584,33 @@ async def test_walkthrough(loopback, size, tmp_path, monkeypatch):
         await pilot.press("ctrl+q")
         await pilot.pause()
     assert app.return_code == 0
+
+
+# -- what the walk found, each pinned by a small test -------------------------------------
+
+
+async def test_switching_conversation_while_editing_stops_the_edit(loopback):
+    """ctrl+r, then a new conversation (ctrl+t, or one opened in F5): the edit pointed at a
+    turn of the old conversation, and the next enter raised ValueError (the app died)."""
+    loopback.route("/chat/completions", answer)
+    app = make_app(loopback.base_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        composer = app.chat.query_one(Composer)
+        await pilot.press("x", "enter")
+        await settle(app, pilot)
+        await pilot.press(*"my draft")
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert app.chat.editing is not None and composer.text == "x"
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        assert app.chat.editing is None
+        assert composer.text == "my draft"  # the draft the edit pushed aside is back
+        assert not composer.has_class("editing")
+        composer.clear()
+        await pilot.press("y", "enter")
+        await settle(app, pilot)
+        assert app.is_running
+        assert [t.input[-1]["content"] for t in app.chat.conversation.turns] == ["y"]
+        assert app.chat.last_reply_text() == "pong y"
