@@ -1,19 +1,25 @@
 """The walkthrough tier: every screen, every binding, every palette command.
 
 Nothing here is a hand-kept list of keys. The walk starts on the chat screen and reads
-what the app itself offers there: the active bindings (app, screen and the focused
-widget's, as Textual resolves a key press), every binding declared on the screen and
-the app (a key shadowed by the focused widget is run as its action), and the palette's
-commands (``app.get_system_commands``). Each one is fired from the same starting state;
-a screen or a focused widget it leads to is walked the same way, with the steps that
-reach it replayed first. A new binding, command or screen is covered without touching
-this file.
+what the app offers there: the active bindings (the focused widget's, the screen's and
+the app's, as Textual resolves a key), the bindings declared on the screen (and on the
+chat screen the app's) that a focused widget shadows (run as their action), and the
+palette's commands (``app.get_system_commands``, called as the palette calls them).
+Every screen a step opens is walked the same way, with the steps that reach it replayed
+from the chat screen; so is every widget with bindings of its own (focused directly). A
+new binding, command, screen or widget is covered without touching this file.
 
-After each step the app must still run; esc (pressed until the chat screen is back on
-top) must leave the focus in the composer; and a typed message must get its reply.
+After every step the app must still run. On the chat screen each of the app's own
+bindings and commands is followed by esc, which must leave the focus in the composer;
+on another screen a step that opens something is followed by esc back to that screen,
+and the screen's steps by esc back to the composer. Textual's own bindings (cursor keys,
+focus moves, the palette's list) and the commands that call what a binding here calls
+are fired one after the other. A typed message must get its reply after every
+PROBE_EVERY steps and after each screen's last.
 
 The conversation walked holds a streamed reply, a tool call answered with results, and
-a reply that failed mid-stream, all with n = 3; it is restored between steps.
+a reply that failed mid-stream, all with n = 3; what a step changes in it is put back.
+Quitting is skipped by binding id and fired last.
 """
 
 from __future__ import annotations
@@ -47,7 +53,7 @@ PROBE_KEYS = "abcdefghijklmnopqrstuvwxyz"
 # A typed message after every PROBE_EVERY steps (and after each screen's last): each
 # message costs a full turn (about 1.2 s on 2 busy cores). WALK_PROBE_EVERY=1 sends one
 # after every single binding and command.
-PROBE_EVERY = int(os.environ.get("WALK_PROBE_EVERY") or 4)
+PROBE_EVERY = int(os.environ.get("WALK_PROBE_EVERY") or 8)
 
 # Bindings that end the app, by binding id, with the reason they are not fired mid-walk.
 # Every quitting binding must be named here (the walk fails on one that is not); the
@@ -309,6 +315,17 @@ class Walker:
                 return
         raise AssertionError(f"{context}: esc x8 left {self.where_now()}")
 
+    async def back_to(self, state: State, context: str) -> None:
+        """Esc until the walk is back in ``state`` (what a step opened is closed) or on
+        the chat screen with the composer focused."""
+        for _ in range(8):
+            if self.state_of(state.path) == state or self.on_chat_composer(None):
+                return
+            await self.pilot.press("escape")
+            await self.wait()
+            self.alive(f"{context}, then esc")
+        raise AssertionError(f"{context}: esc x8 left {self.where_now()}")
+
     def where_now(self) -> str:
         focused = self.app.focused
         chain = " < ".join(
@@ -505,11 +522,15 @@ class Walker:
                 await self.run_step(step)
                 self.alive(context)
                 unprobed.append(context)
-                if self.discover(state, step) or state.screen == "ChatScreen":
+                left = self.discover(state, step)
+                if state.screen == "ChatScreen":
                     await self.back_to_composer(context)
                     if len(unprobed) >= PROBE_EVERY:
                         await self.probe(unprobed)
                         unprobed = []
+                elif left:
+                    # esc closes what it opened (back here), or leaves for the chat screen
+                    await self.back_to(state, context)
             # Textual's own (cursor keys, focus moves, the palette's list) and commands
             # that mirror a binding: one after the other, the app checked alive after
             # each; back to the state when one leaves it.
