@@ -453,9 +453,7 @@ class ChatScreen(ReportsWorkerFailures, Screen):
                 self._http.cancel()
             return
         if self.editing is not None:
-            self._end_editing()
-            self.query_one(Composer).load_for_edit(self._draft)  # the draft it replaced
-            self._draft = ""
+            self._stop_editing()
             return
         if self.has_class("preview"):
             self.action_toggle_preview()
@@ -672,6 +670,12 @@ class ChatScreen(ReportsWorkerFailures, Screen):
         )
         banner.display = True
 
+    def _stop_editing(self) -> None:
+        """Leave an edit unsent: the draft it replaced comes back."""
+        self._end_editing()
+        self.query_one(Composer).load_for_edit(self._draft)
+        self._draft = ""
+
     def _end_editing(self) -> None:
         self.editing = None
         self.query_one(Composer).remove_class("editing")
@@ -692,6 +696,10 @@ class ChatScreen(ReportsWorkerFailures, Screen):
             self._http.cancel()
         # A turn that is rendering its final state finishes first (and is saved).
         await self._idle.wait()
+        if self.editing is not None:
+            # The edit points at a turn of the conversation going away (a send would look
+            # that turn up in the new one): it stops, as esc stops it.
+            self._stop_editing()
         self.conversation = conversation
         self.query_one(ParamSidebar).set_values(
             conversation.model, conversation.system, request_to_params(conversation.params)
