@@ -15,9 +15,8 @@ class ReportsWorkerFailures:
             self.worker_failed(event.worker)
 
     def worker_failed(self, worker: Worker) -> None:
-        node = self  # a Screen
-        node.log.error(f"worker {worker.name!r} failed: {worker.error!r}")  # type: ignore[attr-defined]
-        node.notify(  # type: ignore[attr-defined]
+        self.log.error(f"worker {worker.name!r} failed: {worker.error!r}")  # type: ignore[attr-defined]
+        self.notify(  # type: ignore[attr-defined]
             f"Something went wrong in the background ({worker.name or 'a task'}): "
             f"{type(worker.error).__name__}: {worker.error}",
             severity="error",
