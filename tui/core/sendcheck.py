@@ -40,8 +40,8 @@ def blocker(
         return None
     last = conv.turns[history_end - 1]
     answering = bool(input_messages) and input_messages[0].get("role") in ("tool", "function")
-    if unanswered_calls(last) and not answering:
-        n = len(unanswered_calls(last))
+    n = len(unanswered_calls(last))
+    if n and not answering:
         return (
             f"The last reply made {n} tool call{'s' if n != 1 else ''} that {'have' if n != 1 else 'has'} "
             "no answer, and the API refuses a message after unanswered calls. Fill in the "
