@@ -16,6 +16,7 @@ from tui.api.accumulate import StreamAccumulator
 from tui.api.client import ChatClient
 from tui.api.demo import MODELS, DemoTransport, example_for
 from tui.config import DEMO_BASE_URL, Config, resolve_endpoint
+from tui.core.turn import Turn
 from tui.headless import AskOptions, ask
 
 validate_body = request_validator()
@@ -370,7 +371,9 @@ async def test_naming_several_tools_calls_them_in_parallel(stream):
 
 async def test_after_tool_results_it_answers_with_them():
     first = await chat(body_for("Weather in Lima?", tools=[WEATHER], stream=True))
-    message = first.choices[0].message()
+    turn = Turn(input=[])
+    turn.finish(first)
+    message = turn.chosen_choice().message()
     call_id = message["tool_calls"][0]["id"]
     messages = [
         {"role": "user", "content": "Weather in Lima?"},

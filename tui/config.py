@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .api import DEFAULT_BASE_URL
 from .api.redact import is_secret_header, plain_http_warning
 
 APP_NAME = "redpill-tui"
 DEFAULT_KEY_ENV = "REDPILL_API_KEY"
-DEFAULT_BASE_URL = "https://api.red-pill.ai/v1"
 DEMO_BASE_URL = "https://demo.invalid/v1"
 
 CONFIG_TEMPLATE = """\

@@ -16,6 +16,7 @@ from .api.accumulate import StreamAccumulator
 from .api.errors import APIError
 from .api.redact import Redactor
 from .api.schema import InvalidParameter
+from .api.shapes import prune_stream_options
 from .api.textfix import fix_surrogates
 from .config import Config, Endpoint, make_client
 from .core.params import build_request, load_tools
@@ -139,8 +140,7 @@ async def ask(
         params = {**endpoint.params, **opts.params}
         if "stream" not in opts.params:
             params["stream"] = opts.stream
-        if not params.get("stream"):
-            params.pop("stream_options", None)
+        prune_stream_options(params)
         # Validate what we can before touching the network.
         build_request(
             model=opts.model or endpoint.model or "placeholder",

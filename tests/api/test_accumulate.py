@@ -17,6 +17,7 @@ from tests.refdata import request_validator
 from tui.api.accumulate import StreamAccumulator
 from tui.api.client import ChatClient
 from tui.api.schema import validate_request
+from tui.core.turn import Turn
 
 
 def feed(events: list[Any], acc: StreamAccumulator | None = None) -> StreamAccumulator:
@@ -24,6 +25,14 @@ def feed(events: list[Any], acc: StreamAccumulator | None = None) -> StreamAccum
     for e in events:
         acc.feed_event(e if isinstance(e, str) else json.dumps(e))
     return acc
+
+
+def sent_back(acc: StreamAccumulator, index: int = 0) -> dict[str, Any]:
+    """The assistant message the app adds to the history for choice ``index``: the reply
+    as the turn keeps (and saves) it."""
+    turn = Turn(input=[])
+    turn.finish(acc)
+    return next(c for c in turn.choices if c.index == index).message()
 
 
 def tool(index: int | None = 0, **fields: Any) -> dict[str, Any]:
@@ -248,7 +257,7 @@ def test_tool_indexes_starting_at_one():
         (2, "call_b", "g", "{}"),
     ]
     assert acc.choices[0].content == "Let me check. "
-    message = acc.choices[0].message()
+    message = sent_back(acc)
     assert [t["id"] for t in message["tool_calls"]] == ["call_a", "call_b"]
 
 
@@ -312,7 +321,7 @@ def test_the_assistant_message_can_be_sent_back():
             chunk(finish="tool_calls"),
         ]
     )
-    message = acc.choices[0].message()
+    message = sent_back(acc)
     assert message == {
         "role": "assistant",
         "content": None,
@@ -345,7 +354,10 @@ def test_legacy_function_call():
         "name": "get_weather",
         "arguments": '{"city": "Oslo"}',
     }
-    assert choice.message()["function_call"]["name"] == "get_weather"
+    assert sent_back(acc)["function_call"] == {
+        "name": "get_weather",
+        "arguments": '{"city": "Oslo"}',
+    }
 
 
 # ---------------------------------------------------------------------------------------

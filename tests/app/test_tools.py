@@ -78,7 +78,7 @@ async def test_editor_validates_as_you_type_and_blocks_sending(loopback):
         name.value = "bad name!"
         await pilot.pause()
         problems = str(editor.query_one("#tool-problems").render())
-        assert "name: 1–64 characters" in problems
+        assert "name: 1-64 characters" in problems
         name.value = "get_weather"
         editor.query_one("#tool-params", TextArea).text = '{"type": "object", "properties": {'
         await pilot.pause()

@@ -142,27 +142,6 @@ class ChoiceState:
             "logprobs": self.logprobs,
         }
 
-    def message(self) -> dict[str, Any]:
-        """The assistant message this choice adds to the conversation (API shape)."""
-        msg: dict[str, Any] = {"role": "assistant", "content": self.content or None}
-        if self.tool_calls:
-            msg["tool_calls"] = [
-                {
-                    "id": t.id or f"call_{self.index}_{t.index}",
-                    "type": "function",
-                    "function": {"name": t.name or "", "arguments": t.arguments},
-                }
-                for t in self.ordered_tool_calls()
-            ]
-        if self.function_call is not None:
-            msg["function_call"] = {
-                "name": self.function_call.name or "",
-                "arguments": self.function_call.arguments,
-            }
-        if msg["content"] is None and "tool_calls" not in msg and "function_call" not in msg:
-            msg["content"] = ""
-        return msg
-
 
 @dataclass
 class Timings:

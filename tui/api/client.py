@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from . import DEFAULT_BASE_URL
 from .accumulate import StreamAccumulator
 from .errors import APIError, from_error_object, from_http
 from .exchange import RAW_LIMIT, Exchange, RecordingTransport
@@ -20,7 +21,6 @@ from .redact import Redactor, redact_headers
 from .schema import ChatRequest, ModelInfo, ModelList
 from .sse import Event, SSEDecoder, aiter_events, looks_like_sse, split_lines
 
-DEFAULT_BASE_URL = "https://api.red-pill.ai/v1"
 MAX_RETRY_AFTER = 120.0
 INITIAL_RETRY_DELAY = 0.5
 MAX_RETRY_DELAY = 8.0

@@ -33,6 +33,7 @@ from typing import Any
 import httpx
 
 from .schema import InvalidParameter, validate_request
+from .shapes import content_text
 
 MODELS: list[dict[str, Any]] = [
     {
@@ -100,18 +101,8 @@ def _tokens_of(text: str) -> list[str]:
 def _prompt_tokens(messages: list[dict[str, Any]]) -> int:
     count = 0
     for m in messages:
-        content = m.get("content")
-        if isinstance(content, list):
-            content = " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
-        count += 4 + len(str(content or "").split())
+        count += 4 + len(content_text(m.get("content")).split())
     return count
-
-
-def _text_of(message: dict[str, Any]) -> str:
-    content = message.get("content")
-    if isinstance(content, list):
-        return " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
-    return str(content or "")
 
 
 class _Choice:
@@ -301,7 +292,9 @@ class DemoTransport(httpx.AsyncBaseTransport):
         messages = body["messages"]
         last_user = next((m for m in reversed(messages) if m.get("role") == "user"), {})
         trigger = (
-            _TRIGGER.search(_text_of(last_user)) if messages[-1].get("role") == "user" else None
+            _TRIGGER.search(content_text(last_user.get("content")))
+            if messages[-1].get("role") == "user"
+            else None
         )
         if trigger and trigger.group(1).lower() == "error" and (trigger.group(2) or "").isdigit():
             status = int(trigger.group(2))
@@ -393,7 +386,7 @@ class DemoTransport(httpx.AsyncBaseTransport):
         stop = body.get("stop")
         stops = [stop] if isinstance(stop, str) else list(stop or [])
         messages = body["messages"]
-        prompt = _text_of(messages[-1]) if messages else ""
+        prompt = content_text(messages[-1].get("content")) if messages else ""
         fmt = (body.get("response_format") or {}).get("type")
         out = []
         for i in range(n):
@@ -475,7 +468,7 @@ class DemoTransport(httpx.AsyncBaseTransport):
             for m in reversed(messages):
                 if m.get("role") not in ("tool", "function"):
                     break
-                results.append(_text_of(m))
+                results.append(content_text(m.get("content")))
             joined = "; ".join(reversed(results))
             return f"The tool said: {joined}. That is what the demo knows about it."
         sentences = []

@@ -8,7 +8,6 @@ unknown fields are ignored and most fields are optional.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -20,8 +19,7 @@ from pydantic import (
     model_validator,
 )
 
-NAME_PATTERN = r"^[a-zA-Z0-9_-]{1,64}$"
-_NAME_RE = re.compile(NAME_PATTERN)
+from .shapes import NAME_RE, NAME_RULE
 
 
 class _Strict(BaseModel):
@@ -142,10 +140,8 @@ Message = Annotated[
 
 
 def _check_name(value: str) -> str:
-    if not _NAME_RE.match(value):
-        raise ValueError(
-            f"function name {value!r} must be 1-64 characters of a-z, A-Z, 0-9, _ or -"
-        )
+    if not NAME_RE.match(value):
+        raise ValueError(f"function name {value!r} must be {NAME_RULE}")
     return value
 
 

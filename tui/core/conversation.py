@@ -10,6 +10,7 @@ from typing import Any
 
 from ..api.accumulate import StreamAccumulator
 from ..api.schema import ChatRequest, InvalidParameter
+from ..api.shapes import content_text
 from . import sent
 from .params import build_request
 from .tools import ToolSettings
@@ -21,17 +22,6 @@ __all__ = ["INTERRUPTED_ERROR", "REPLY_FIELDS", "ChoiceRecord", "Conversation", 
 # A conversation id names its file: letters, digits, "-" and "_" only, so a file from
 # elsewhere cannot make the store write or delete outside its folder.
 SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
-
-
-def _text(content: Any) -> str:
-    """The text of a message's content: a string, or the text parts of a list."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "\n".join(
-            p["text"] for p in content if isinstance(p, dict) and isinstance(p.get("text"), str)
-        )
-    return ""
 
 
 @dataclass
@@ -140,7 +130,7 @@ class Conversation:
             return self.title
         for turn in self.turns:
             for m in turn.input:
-                text = _text(m.get("content")).strip() if m.get("role") == "user" else ""
+                text = content_text(m.get("content")).strip() if m.get("role") == "user" else ""
                 if text:
                     line = text.splitlines()[0].strip()
                     return line[:60] + ("…" if len(line) > 60 else "")
@@ -150,7 +140,7 @@ class Conversation:
         """Everything a person reads in this conversation, for the list's search."""
         parts = [self.display_title(), self.system, self.model]
         for turn in self.turns:
-            parts.extend(_text(m.get("content")) for m in turn.input if isinstance(m, dict))
+            parts.extend(content_text(m.get("content")) for m in turn.input if isinstance(m, dict))
             for c in turn.choices:
                 parts += [c.content or "", c.refusal or "", c.reasoning or ""]
                 for call in c.tool_calls or []:

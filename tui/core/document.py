@@ -22,9 +22,10 @@ import copy
 import json
 from typing import Any
 
+from ..api.shapes import content_text
 from ..api.textfix import fix_surrogates
 from . import sent
-from .conversation import Conversation, Turn, _text
+from .conversation import Conversation, Turn
 
 FORMAT = "redpill-tui.conversation"
 VERSION = 2
@@ -104,7 +105,9 @@ class _Saved:
         """The turn's text a person reads (for the search index), made once."""
         if self.words_ is None:
             d = self.doc
-            parts = [_text(m.get("content")) for m in d.get("input") or [] if isinstance(m, dict)]
+            parts = [
+                content_text(m.get("content")) for m in d.get("input") or [] if isinstance(m, dict)
+            ]
             for c in d.get("choices") or []:
                 parts += [c.get("content") or "", c.get("refusal") or "", c.get("reasoning") or ""]
                 for call in c.get("tool_calls") or []:
@@ -158,7 +161,7 @@ class Snapshot:
         if not title:
             title = "New conversation"
             lines = (
-                _text(m.get("content")).strip()
+                content_text(m.get("content")).strip()
                 for s in self.turns
                 for m in s.doc.get("input") or []
                 if isinstance(m, dict) and m.get("role") == "user"

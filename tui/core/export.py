@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from ..api.redact import is_secret_header
+from ..api.shapes import content_text
 from .conversation import Conversation
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -116,14 +117,6 @@ def httpx_snippet(
     return "\n".join(out) + "\n"
 
 
-def _content_text(content: Any) -> str:
-    if isinstance(content, list):
-        return "\n".join(
-            p.get("text", f"[{p.get('type')}]") for p in content if isinstance(p, dict)
-        )
-    return content or ""
-
-
 def markdown_transcript(conv: Conversation) -> str:
     out = [f"# {conv.display_title()}", ""]
     when = datetime.fromtimestamp(conv.created).strftime("%Y-%m-%d %H:%M")
@@ -139,13 +132,13 @@ def markdown_transcript(conv: Conversation) -> str:
         for m in turn.input:
             role = m.get("role")
             if role == "user":
-                out += ["## You", "", _content_text(m.get("content")), ""]
+                out += ["## You", "", content_text(m.get("content"), placeholders=True), ""]
             elif role == "tool":
                 out += [
                     f"## Tool result `{m.get('tool_call_id')}`",
                     "",
                     "```",
-                    _content_text(m.get("content")),
+                    content_text(m.get("content"), placeholders=True),
                     "```",
                     "",
                 ]
@@ -154,7 +147,7 @@ def markdown_transcript(conv: Conversation) -> str:
                     f"## Function result `{m.get('name')}`",
                     "",
                     "```",
-                    _content_text(m.get("content")),
+                    content_text(m.get("content"), placeholders=True),
                     "```",
                     "",
                 ]

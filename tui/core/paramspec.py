@@ -7,6 +7,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from ..api.shapes import content_text, prune_stream_options
+
 
 @dataclass(frozen=True)
 class ParamSpec:
@@ -256,9 +258,7 @@ def params_to_request(values: dict[str, Any]) -> dict[str, Any]:
                 out["stop"] = value
         else:
             out[key] = value
-    if "stream_options" in out and not out.get("stream"):
-        del out["stream_options"]
-    return out
+    return prune_stream_options(out)
 
 
 def request_to_params(params: dict[str, Any]) -> dict[str, Any]:
@@ -292,10 +292,4 @@ def hints(params: dict[str, Any], messages: list[dict[str, Any]]) -> list[str]:
 
 
 def mentions_json(messages: list[dict[str, Any]]) -> bool:
-    for m in messages:
-        content = m.get("content")
-        if isinstance(content, list):
-            content = " ".join(p.get("text", "") for p in content if isinstance(p, dict))
-        if isinstance(content, str) and "json" in content.lower():
-            return True
-    return False
+    return any("json" in content_text(m.get("content")).lower() for m in messages)

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-NAME_RE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+from ..api.shapes import NAME_RE, NAME_RULE
+
 DEFAULT_PARAMETERS = '{\n  "type": "object",\n  "properties": {},\n  "required": []\n}'
 
 
@@ -28,7 +28,7 @@ class ToolSpec:
     def problems(self, others: list[ToolSpec] | None = None) -> list[str]:
         out = []
         if not NAME_RE.match(self.name):
-            out.append("name: 1–64 characters of a-z, A-Z, 0-9, _ or -")
+            out.append(f"name: {NAME_RULE}")
         elif others and any(o is not self and o.name == self.name for o in others):
             out.append(f"name: another tool is also called {self.name!r}")
         schema, error = self.parsed_parameters()

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..api.accumulate import StreamAccumulator
+from ..api.shapes import assistant_message
 
 
 def _now() -> float:
@@ -47,27 +48,13 @@ class ChoiceRecord:
 
     def message(self) -> dict[str, Any]:
         """The assistant message this choice contributes to the history (API shape)."""
-        msg: dict[str, Any] = {"role": "assistant", "content": self.content or None}
-        if self.tool_calls:
-            msg["tool_calls"] = [
-                {
-                    "id": t.get("id") or f"call_{self.index}_{i}",
-                    "type": "function",
-                    "function": {
-                        "name": (t.get("function") or {}).get("name") or "",
-                        "arguments": (t.get("function") or {}).get("arguments") or "",
-                    },
-                }
-                for i, t in enumerate(self.tool_calls)
-            ]
-        if self.function_call:
-            msg["function_call"] = {
-                "name": self.function_call.get("name") or "",
-                "arguments": self.function_call.get("arguments") or "",
-            }
-        if msg["content"] is None and "tool_calls" not in msg and "function_call" not in msg:
-            msg["content"] = self.refusal or ""
-        return msg
+        return assistant_message(
+            self.index,
+            content=self.content,
+            refusal=self.refusal,
+            tool_calls=self.tool_calls,
+            function_call=self.function_call,
+        )
 
 
 @dataclass

@@ -14,6 +14,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Button, Static, TextArea
 
+from ...api.shapes import api_tool_calls
 from ...core.conversation import Turn
 from ...core.sanitize import neutralize
 from ...core.tools import ToolSettings, check_arguments
@@ -25,17 +26,15 @@ def calls_of(turn: Turn) -> list[dict[str, Any]]:
     choice = turn.chosen_choice()
     if choice is None:
         return []
-    out = []
-    for i, call in enumerate(choice.tool_calls or []):
-        fn = call.get("function") or {}
-        out.append(
-            {
-                "id": call.get("id") or f"call_{choice.index}_{i}",
-                "name": fn.get("name") or "",
-                "arguments": fn.get("arguments") or "",
-                "legacy": False,
-            }
-        )
+    out = [
+        {
+            "id": call["id"],
+            "name": call["function"]["name"],
+            "arguments": call["function"]["arguments"],
+            "legacy": False,
+        }
+        for call in api_tool_calls(choice.index, choice.tool_calls)
+    ]
     if choice.function_call:
         out.append(
             {

@@ -1,0 +1,97 @@
+"""Pieces of the API's shapes that the client, the core, the app and ``ask`` all read or
+build: one definition each, so they cannot drift apart.
+
+- :func:`content_text`: a message's ``content`` (a string, or a list of parts) as text;
+- :func:`api_tool_calls` and :func:`assistant_message`: the assistant message a saved
+  reply adds to the history, with an id for every tool call (the tool results answer it);
+- :func:`prune_stream_options`: ``stream_options`` is only allowed with ``stream`` on;
+- :data:`NAME_PATTERN`: what a function (tool) name may be.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+NAME_PATTERN = r"^[a-zA-Z0-9_-]{1,64}$"
+NAME_RE = re.compile(NAME_PATTERN)
+NAME_RULE = "1-64 characters of a-z, A-Z, 0-9, _ or -"
+
+
+def content_text(content: Any, *, placeholders: bool = False) -> str:
+    """The text of a message's content: a string, or the text parts of a list joined by
+    newlines. With ``placeholders``, a part that is not text (an image) shows as
+    ``[its type]``; without, it is left out. Anything else is no text."""
+    if isinstance(content, str):
+        return content
+    if not isinstance(content, list):
+        return ""
+    out = []
+    for part in content:
+        if not isinstance(part, dict):
+            continue
+        text = part.get("text")
+        if isinstance(text, str):
+            out.append(text)
+        elif placeholders:
+            out.append(f"[{part.get('type')}]")
+    return "\n".join(out)
+
+
+def tool_call_id(choice_index: int, position: int, call: dict[str, Any]) -> str:
+    """A call's id, or the one made up for a call that came without one: the same
+    everywhere (the history, the tool-results panel, the saved results)."""
+    given = call.get("id")
+    return given if isinstance(given, str) and given else f"call_{choice_index}_{position}"
+
+
+def api_tool_calls(choice_index: int, tool_calls: list[Any] | None) -> list[dict[str, Any]]:
+    """A reply's tool calls in request shape: every one with an id, a type, a name and
+    arguments (strings, possibly empty)."""
+    out = []
+    for i, call in enumerate(tool_calls or []):
+        call = call if isinstance(call, dict) else {}
+        fn = call.get("function")
+        fn = fn if isinstance(fn, dict) else {}
+        out.append(
+            {
+                "id": tool_call_id(choice_index, i, call),
+                "type": "function",
+                "function": {
+                    "name": fn.get("name") or "",
+                    "arguments": fn.get("arguments") or "",
+                },
+            }
+        )
+    return out
+
+
+def assistant_message(
+    choice_index: int,
+    *,
+    content: str | None,
+    refusal: str | None = None,
+    tool_calls: list[Any] | None = None,
+    function_call: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The assistant message a reply adds to the history (API shape). A reply with no
+    content and no call sends its refusal as content (or an empty string)."""
+    msg: dict[str, Any] = {"role": "assistant", "content": content or None}
+    if tool_calls:
+        msg["tool_calls"] = api_tool_calls(choice_index, tool_calls)
+    if function_call:
+        msg["function_call"] = {
+            "name": function_call.get("name") or "",
+            "arguments": function_call.get("arguments") or "",
+        }
+    if msg["content"] is None and "tool_calls" not in msg and "function_call" not in msg:
+        msg["content"] = refusal or ""
+    return msg
+
+
+def prune_stream_options(params: dict[str, Any]) -> dict[str, Any]:
+    """Drop ``stream_options`` when ``stream`` is not on (the API refuses it then).
+    Changes ``params`` and returns it."""
+    if not params.get("stream"):
+        params.pop("stream_options", None)
+    return params
