@@ -996,16 +996,33 @@ def test_a_nan_param_is_sent_as_valid_json(capsys, loopback):
     assert body["top_k"] == "NaN"
 
 
-def test_load_tools_accepts_an_array_or_an_object_with_tools():
+def test_load_tools_accepts_every_shape_the_tool_editor_imports():
     from tui.api.schema import InvalidParameter
     from tui.core.params import load_tools
+    from tui.core.tools import parse_tool_file
 
-    tool = {"type": "function", "function": {"name": "f"}}
-    assert load_tools(json.dumps([tool])) == [tool]
-    assert load_tools(json.dumps({"tools": [tool]})) == [tool]
-    for bad in ("{}", "3", "[oops"):
-        with pytest.raises(InvalidParameter):
+    fn = {"name": "f", "parameters": {"type": "object", "properties": {}}}
+    tool = {"type": "function", "function": fn}
+    for shape in ([tool], {"tools": [tool]}, [fn], {"functions": [fn]}):
+        text = json.dumps(shape)
+        assert load_tools(text) == [tool]
+        assert [s.to_tool() for s in parse_tool_file(text)] == [tool]
+    bad_files = {
+        "{}": "t.json must hold a JSON array of tool definitions",
+        "3": "t.json must hold a JSON array of tool definitions",
+        "[oops": "t.json is not valid JSON",
+        '[{"type": "function", "function": {"name": "f"}}, 3]': (
+            "t.json: tool 2: each tool must be a JSON object"
+        ),
+        '[{"description": "no name"}]': "t.json: tool 1: a tool has no name",
+    }
+    for bad, message in bad_files.items():
+        with pytest.raises(InvalidParameter) as caught:
             load_tools(bad, "t.json")
+        assert caught.value.param == "tools"
+        assert message in caught.value.message
+        with pytest.raises(ValueError, match=message.split(":")[-1].strip()):
+            parse_tool_file(bad, "t.json")
 
 
 def test_neutralize_and_json_safe():

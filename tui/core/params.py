@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from ..api.schema import ChatRequest, InvalidParameter, validate_request
+from .tools import read_tool_file
 
 
 def parse_param(text: str) -> tuple[str, Any]:
@@ -27,16 +28,12 @@ def _not_json(name: str) -> Any:
 
 
 def load_tools(text: str, source: str = "tools file") -> list[dict[str, Any]]:
-    """A JSON array of tool definitions (the API's ``tools`` format)."""
+    """The ``tools`` of a tools file (any shape the tool editor imports, see
+    :func:`tui.core.tools.read_tool_file`), as written. Raises :class:`InvalidParameter`."""
     try:
-        data = json.loads(text)
+        return [tool for tool, _ in read_tool_file(text, source)]
     except ValueError as exc:
-        raise InvalidParameter("tools", f"{source} is not valid JSON: {exc}") from None
-    if isinstance(data, dict) and isinstance(data.get("tools"), list):
-        data = data["tools"]
-    if not isinstance(data, list):
-        raise InvalidParameter("tools", f"{source} must hold a JSON array of tool definitions")
-    return data
+        raise InvalidParameter("tools", str(exc)) from None
 
 
 def build_request(

@@ -179,8 +179,11 @@ def check_arguments(arguments: str, spec: ToolSpec | None) -> tuple[Any, list[st
     return value, problems
 
 
-def parse_tool_file(text: str, source: str = "file") -> list[ToolSpec]:
-    """A tools file: the API's ``tools`` array (or ``{"tools": [...]}``, or functions)."""
+def read_tool_file(text: str, source: str = "file") -> list[tuple[dict[str, Any], ToolSpec]]:
+    """A tools file, for ``ask --tools`` and the tool editor alike: the API's ``tools``
+    array, ``{"tools": [...]}``, ``{"functions": [...]}``, or an array of bare functions.
+    Each tool in API shape (as written; a bare function wrapped) with its spec. Raises
+    ValueError saying which file and which tool is wrong, and why."""
     try:
         data = json.loads(text)
     except ValueError as exc:
@@ -194,10 +197,18 @@ def parse_tool_file(text: str, source: str = "file") -> list[ToolSpec]:
     out = []
     for i, item in enumerate(data):
         try:
-            out.append(ToolSpec.from_tool(item))
+            spec = ToolSpec.from_tool(item)
         except ValueError as exc:
             raise ValueError(f"{source}: tool {i + 1}: {exc}") from None
+        if item.get("type") != "function" and "function" not in item:
+            item = {"type": "function", "function": item}
+        out.append((item, spec))
     return out
+
+
+def parse_tool_file(text: str, source: str = "file") -> list[ToolSpec]:
+    """A tools file (see :func:`read_tool_file`) as specs for the editor."""
+    return [spec for _, spec in read_tool_file(text, source)]
 
 
 def export_tools(specs: list[ToolSpec]) -> str:
