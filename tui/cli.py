@@ -39,16 +39,25 @@ def _param_arg(p: argparse.ArgumentParser) -> None:
     )
 
 
-def app_parser() -> argparse.ArgumentParser:
+def _parser(prog: str, description: str) -> argparse.ArgumentParser:
+    """A command's parser, with the environment help and the endpoint options."""
     p = argparse.ArgumentParser(
-        prog="redpill-tui",
-        description="Full-screen chat for OpenAI-compatible chat-completions APIs.\n\n"
-        "subcommands:\n  ask      ask one question, stream the answer to stdout (ask --help)\n"
-        "  models   list the endpoint's models (models --help)",
+        prog=prog,
+        description=description,
         epilog=ENV_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _endpoint_args(p)
+    return p
+
+
+def app_parser() -> argparse.ArgumentParser:
+    p = _parser(
+        "redpill-tui",
+        "Full-screen chat for OpenAI-compatible chat-completions APIs.\n\n"
+        "subcommands:\n  ask      ask one question, stream the answer to stdout (ask --help)\n"
+        "  models   list the endpoint's models (models --help)",
+    )
     p.add_argument("-m", "--model", help="model id")
     _param_arg(p)
     p.add_argument("--theme", help="theme name")
@@ -58,16 +67,13 @@ def app_parser() -> argparse.ArgumentParser:
 
 
 def ask_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="redpill-tui ask",
-        description="Send one prompt (argument or stdin) and stream the answer to stdout.\n"
+    p = _parser(
+        "redpill-tui ask",
+        "Send one prompt (argument or stdin) and stream the answer to stdout.\n"
         "Exit status: 0 success, 1 API or network error, 2 bad usage or invalid parameter,\n"
         "3 the answer was printed but --verify could not verify it.",
-        epilog=ENV_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("prompt", nargs="?", help="the prompt (default: read stdin)")
-    _endpoint_args(p)
     p.add_argument("-m", "--model", help="model id (default: the profile's, else the first listed)")
     p.add_argument("-s", "--system", help="system prompt")
     _param_arg(p)
@@ -86,10 +92,7 @@ def ask_parser() -> argparse.ArgumentParser:
 
 
 def models_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="redpill-tui models", description="List the endpoint's models."
-    )
-    _endpoint_args(p)
+    p = _parser("redpill-tui models", "List the endpoint's models.")
     p.add_argument("--json", action="store_true", help="print JSON")
     return p
 

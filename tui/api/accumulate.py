@@ -14,13 +14,15 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
 from .errors import APIError, from_error_object
 from .schema import ChatCompletion, ChatCompletionChunk, ChunkChoice, DeltaToolCall
 from .textfix import SurrogateJoiner, fix_surrogates, fix_value, optional
+
+_M = TypeVar("_M", ChatCompletion, ChatCompletionChunk)
 
 
 @dataclass
@@ -168,7 +170,6 @@ class StreamAccumulator:
         self.created: int | None = None
         self.system_fingerprint: str | None = None
         self.usage: dict[str, Any] | None = None
-        self.server_timings: dict[str, Any] | None = None
         self.choices: dict[int, ChoiceState] = {}
         self.error: APIError | None = None
         # Set by the client: takes its secrets out of an error before anyone sees it.
@@ -216,27 +217,41 @@ class StreamAccumulator:
         if not isinstance(obj, dict):
             self.fail(APIError(message=f"unexpected event: {str(obj)[:120]!r}", kind="protocol"))
             return
-        if _is_error_body(obj):
-            err = from_error_object(obj, kind="stream")
-            if not err.message:
-                err.message = "the server reported an error in the stream"
-            self.fail(err)
-            return
-        try:
-            chunk = ChatCompletionChunk.model_validate(obj)
-        except ValidationError as exc:
-            self.fail(
-                APIError(message=f"malformed chunk: {exc.errors()[0]['msg']}", kind="protocol")
-            )
+        chunk = self._read(
+            obj,
+            ChatCompletionChunk,
+            "chunk",
+            error=("stream", "the server reported an error in the stream"),
+        )
+        if chunk is None:
             return
         self._meta(chunk.id, chunk.model, chunk.created, chunk.system_fingerprint)
         if chunk.usage is not None:
             self.usage = fix_value(chunk.usage.model_dump(exclude_none=True))
             self._meta_dirty = True
-        if chunk.timings is not None:
-            self.server_timings = fix_value(chunk.timings)
         for choice in chunk.choices:
             self._fold(choice)
+
+    def _read(
+        self, obj: Any, model: type[_M], what: str, *, error: tuple[str, str] | None
+    ) -> _M | None:
+        """``obj`` as ``model``, or None when the request failed: ``obj`` is an error body
+        (when ``error`` gives the error's kind and the message used when it has none), or
+        it does not fit the model."""
+        if error is not None and isinstance(obj, dict) and _is_error_body(obj):
+            kind, no_message = error
+            err = from_error_object(obj, kind=kind)
+            if not err.message:
+                err.message = no_message
+            self.fail(err)
+            return None
+        try:
+            return model.model_validate(obj)
+        except ValidationError as exc:
+            self.fail(
+                APIError(message=f"malformed {what}: {exc.errors()[0]['msg']}", kind="protocol")
+            )
+            return None
 
     def _meta(self, id_: Any, model: Any, created: Any, fingerprint: Any) -> None:
         id_, model, fingerprint = optional(id_), optional(model), optional(fingerprint)
@@ -342,25 +357,16 @@ class StreamAccumulator:
     def load_completion(self, obj: Any) -> None:
         """A complete (non-stream) response body, or an error body in its place."""
         self.whole_body = True
-        if isinstance(obj, dict) and not obj.get("choices") and _is_error_body(obj):
-            # An error in a 200 body ({"error": {...}}, or vLLM's {"object": "error"}).
-            err = from_error_object(obj, kind="api")
-            if not err.message:
-                err.message = "the server answered with an error and no reply"
-            self.fail(err)
-            return
-        obj = fix_value(obj)
-        try:
-            resp = ChatCompletion.model_validate(obj)
-        except ValidationError as exc:
-            self.fail(
-                APIError(message=f"malformed response: {exc.errors()[0]['msg']}", kind="protocol")
-            )
+        # An error in a 200 body ({"error": {...}}, or vLLM's {"object": "error"}), when
+        # no reply came with it.
+        has_reply = isinstance(obj, dict) and bool(obj.get("choices"))
+        error = None if has_reply else ("api", "the server answered with an error and no reply")
+        resp = self._read(fix_value(obj), ChatCompletion, "response", error=error)
+        if resp is None:
             return
         self._meta(resp.id, resp.model, resp.created, resp.system_fingerprint)
         if resp.usage is not None:
             self.usage = resp.usage.model_dump(exclude_none=True)
-        self.server_timings = resp.timings
         if resp.choices:
             self._first_token()
         for ch in resp.choices:

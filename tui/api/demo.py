@@ -35,50 +35,32 @@ import httpx
 from .schema import InvalidParameter, validate_request
 from .shapes import content_text
 
+
+def _model(id_: str, name: str, context: int, tee: bool, extra: list[str]) -> dict[str, Any]:
+    """A demo model as ``GET /models`` lists it."""
+    basic = ["max_tokens", "temperature", "top_p", "stop", "seed", "n"]
+    formats = ["response_format", "tools", "tool_choice"]
+    return {
+        "id": id_,
+        "object": "model",
+        "owned_by": "redpill-tui demo",
+        "name": name,
+        "context_length": context,
+        "pricing": {"prompt": "0", "completion": "0"},
+        "is_tee": tee,
+        "supported_parameters": [*basic, *extra, *formats],
+    }
+
+
 MODELS: list[dict[str, Any]] = [
-    {
-        "id": "demo-small",
-        "object": "model",
-        "owned_by": "redpill-tui demo",
-        "name": "Demo Small (offline simulator)",
-        "context_length": 8192,
-        "pricing": {"prompt": "0", "completion": "0"},
-        "is_tee": False,
-        "supported_parameters": [
-            "max_tokens",
-            "temperature",
-            "top_p",
-            "stop",
-            "seed",
-            "n",
-            "presence_penalty",
-            "frequency_penalty",
-            "logit_bias",
-            "response_format",
-            "tools",
-            "tool_choice",
-        ],
-    },
-    {
-        "id": "demo-tee",
-        "object": "model",
-        "owned_by": "redpill-tui demo",
-        "name": "Demo TEE (offline simulator, no real enclave)",
-        "context_length": 32768,
-        "pricing": {"prompt": "0", "completion": "0"},
-        "is_tee": True,
-        "supported_parameters": [
-            "max_tokens",
-            "temperature",
-            "top_p",
-            "stop",
-            "seed",
-            "n",
-            "response_format",
-            "tools",
-            "tool_choice",
-        ],
-    },
+    _model(
+        "demo-small",
+        "Demo Small (offline simulator)",
+        8192,
+        False,
+        ["presence_penalty", "frequency_penalty", "logit_bias"],
+    ),
+    _model("demo-tee", "Demo TEE (offline simulator, no real enclave)", 32768, True, []),
 ]
 
 _WORDS = (

@@ -520,7 +520,6 @@ class ChatCompletionChunk(_Lenient):
     system_fingerprint: str | None = None
     choices: list[ChunkChoice] = Field(default_factory=list)
     usage: Usage | None = None
-    timings: dict[str, Any] | None = None
     error: ErrorObject | str | None = None
 
     _null_choices = field_validator("choices", mode="before")(_list_or_empty)
@@ -551,7 +550,6 @@ class ChatCompletion(_Lenient):
     system_fingerprint: str | None = None
     choices: list[ResponseChoice] = Field(default_factory=list)
     usage: Usage | None = None
-    timings: dict[str, Any] | None = None
 
     _null_choices = field_validator("choices", mode="before")(_list_or_empty)
 

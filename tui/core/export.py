@@ -133,24 +133,14 @@ def markdown_transcript(conv: Conversation) -> str:
             role = m.get("role")
             if role == "user":
                 out += ["## You", "", content_text(m.get("content"), placeholders=True), ""]
-            elif role == "tool":
-                out += [
-                    f"## Tool result `{m.get('tool_call_id')}`",
-                    "",
-                    "```",
-                    content_text(m.get("content"), placeholders=True),
-                    "```",
-                    "",
-                ]
-            elif role == "function":
-                out += [
-                    f"## Function result `{m.get('name')}`",
-                    "",
-                    "```",
-                    content_text(m.get("content"), placeholders=True),
-                    "```",
-                    "",
-                ]
+            elif role in ("tool", "function"):
+                head = (
+                    f"## Tool result `{m.get('tool_call_id')}`"
+                    if role == "tool"
+                    else f"## Function result `{m.get('name')}`"
+                )
+                text = content_text(m.get("content"), placeholders=True)
+                out += [head, "", "```", text, "```", ""]
         many = len(turn.choices) > 1
         for choice in turn.choices:
             head = "## Assistant"
