@@ -49,7 +49,7 @@ max_retries = 2
 
 # Key bindings: binding id = key(s). See the help screen (F1) for the ids.
 [keys]
-# send = "enter"
+# regenerate = "ctrl+g"
 # cancel = "escape"
 
 [profiles.redpill]

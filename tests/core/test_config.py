@@ -95,11 +95,30 @@ def test_every_commented_setting_in_the_template_is_valid_when_uncommented():
     tomllib.loads(path.read_text())
     cfg = load_config()
     assert cfg.issues == []
-    assert cfg.theme == "redpill-dark" and cfg.keys == {"send": "enter", "cancel": "escape"}
+    assert cfg.theme == "redpill-dark" and cfg.keys == {"regenerate": "ctrl+g", "cancel": "escape"}
     assert set(cfg.profiles) == {"redpill", "local"}
     assert cfg.profile("redpill").headers == {"x-redpill-trace-id": "my-trace"}
     assert cfg.profile("redpill").params == {"temperature": 0.7}
     assert cfg.profile("local").base_url == "http://127.0.0.1:8080/v1"
+
+
+def test_the_template_offers_only_binding_ids_the_app_has():
+    import importlib
+    import inspect
+    import pkgutil
+
+    import tui.app
+
+    ids = set()
+    for info in pkgutil.walk_packages(tui.app.__path__, "tui.app."):
+        module = importlib.import_module(info.name)
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            for binding in getattr(cls, "BINDINGS", ()):
+                if getattr(binding, "id", None):
+                    ids.add(binding.id)
+    keys = CONFIG_TEMPLATE.split("[keys]\n", 1)[1].split("\n\n", 1)[0]
+    offered = re.findall(r"^# (\w+) = ", keys, re.M)
+    assert offered and set(offered) <= ids, sorted(set(offered) - ids)
 
 
 def test_an_existing_file_is_never_overwritten_by_the_template():
@@ -130,7 +149,7 @@ def test_without_create_nothing_is_written():
         ("[timeouts]\nmax_retries = 99", "timeouts.max_retries", "from 0 to 10"),
         ("[timeouts]\nconect = 5", "timeouts.conect", "unknown setting"),
         ("timeouts = 5", "timeouts", "expected a table"),
-        ("[keys]\nsend = ''", "keys.send", "expected a key name"),
+        ("[keys]\ncancel = ''", "keys.cancel", "expected a key name"),
         ("default_profile = 'nope'", "default_profile", "no profile named 'nope'"),
         ("[profiles.x]\nbase_url = 'ftp://x'", "profiles.x.base_url", "http:// or https://"),
         ("[profiles.x]\napi_key_env = '$(rm -rf ~)'", "profiles.x.api_key_env", "variable name"),

@@ -411,10 +411,7 @@ class ChatClient:
 
     async def list_models(self) -> list[ModelInfo]:
         exchange = Exchange(method="GET")
-        try:
-            response = await self._send("GET", "models", body=None, stream=False, exchange=exchange)
-        except APIError:
-            raise
+        response = await self._send("GET", "models", body=None, stream=False, exchange=exchange)
         try:
             raw = await response.aread()
         except httpx.TransportError as exc:

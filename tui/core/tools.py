@@ -3,7 +3,6 @@ checking of a model's tool-call arguments against a tool's schema."""
 
 from __future__ import annotations
 
-import copy
 import json
 from dataclasses import dataclass, field
 from importlib import resources
@@ -286,6 +285,3 @@ class ToolSettings:
             choice=str(d.get("choice") or ""),
             legacy=bool(d.get("legacy")),
         )
-
-    def copy(self) -> ToolSettings:
-        return copy.deepcopy(self)
