@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from .errors import APIError, from_error_object
-from .schema import ChatCompletion, ChatCompletionChunk, ChunkChoice, DeltaToolCall
+from .responses import ChatCompletion, ChatCompletionChunk, ChunkChoice, DeltaToolCall
 from .textfix import SurrogateJoiner, fix_surrogates, fix_value, optional
 
 _M = TypeVar("_M", ChatCompletion, ChatCompletionChunk)

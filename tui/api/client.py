@@ -18,7 +18,8 @@ from .accumulate import StreamAccumulator
 from .errors import APIError, from_error_object, from_http
 from .exchange import RAW_LIMIT, Exchange, RecordingTransport
 from .redact import Redactor, redact_headers
-from .schema import ChatRequest, ModelInfo, ModelList
+from .responses import ModelInfo, ModelList
+from .schema import ChatRequest
 from .sse import Event, SSEDecoder, aiter_events, looks_like_sse, split_lines
 
 MAX_RETRY_AFTER = 120.0
