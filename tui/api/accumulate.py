@@ -13,136 +13,17 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
+from .choice_state import ChoiceState, ToolCallState
 from .errors import APIError, from_error_object
 from .responses import ChatCompletion, ChatCompletionChunk, ChunkChoice, DeltaToolCall
-from .textfix import SurrogateJoiner, fix_surrogates, fix_value, optional
+from .textfix import fix_surrogates, fix_value, optional
 
 _M = TypeVar("_M", ChatCompletion, ChatCompletionChunk)
-
-
-@dataclass
-class ToolCallState:
-    index: int
-    id: str | None = None
-    type: str | None = None
-    name: str | None = None
-    _args: _Text = field(default_factory=lambda: _Text())
-
-    @property
-    def arguments(self) -> str:
-        return self._args.value
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "index": self.index,
-            "id": self.id,
-            "type": self.type or "function",
-            "function": {"name": self.name, "arguments": self.arguments},
-        }
-
-
-class _Text:
-    """An append-only string that joins its parts only when read. A high surrogate at the
-    end of a part waits for the next part (the low half may be there); :meth:`flush` ends
-    the wait."""
-
-    __slots__ = ("_parts", "_len", "_joiner")
-
-    def __init__(self) -> None:
-        self._parts: list[str] = []
-        self._len = 0
-        self._joiner = SurrogateJoiner()
-
-    def append(self, text: str) -> None:
-        text = self._joiner.feed(text)
-        if text:
-            self._parts.append(text)
-            self._len += len(text)
-
-    def flush(self) -> None:
-        rest = self._joiner.flush()
-        if rest:
-            self._parts.append(rest)
-            self._len += len(rest)
-
-    def __len__(self) -> int:
-        return self._len
-
-    @property
-    def value(self) -> str:
-        if len(self._parts) > 1:
-            self._parts[:] = ["".join(self._parts)]
-        return self._parts[0] if self._parts else ""
-
-    def set(self, text: str) -> None:
-        text = fix_surrogates(text)
-        self._parts[:] = [text] if text else []
-        self._len = len(text)
-
-
-@dataclass
-class ChoiceState:
-    index: int
-    role: str | None = None
-    finish_reason: str | None = None
-    deltas: int = 0
-    has_content: bool = False
-    has_refusal: bool = False
-    _content: _Text = field(default_factory=_Text)
-    _refusal: _Text = field(default_factory=_Text)
-    _reasoning: _Text = field(default_factory=_Text)
-    tool_calls: dict[int, ToolCallState] = field(default_factory=dict)
-    # A wire index reused for a new call (new id) -> the key that call is kept under.
-    _tool_alias: dict[int, int] = field(default_factory=dict, repr=False)
-    function_call: ToolCallState | None = None
-    logprobs: dict[str, list[Any]] | None = None
-
-    @property
-    def content(self) -> str:
-        return self._content.value
-
-    @property
-    def refusal(self) -> str:
-        return self._refusal.value
-
-    @property
-    def reasoning(self) -> str:
-        return self._reasoning.value
-
-    @property
-    def content_length(self) -> int:
-        return len(self._content)
-
-    def ordered_tool_calls(self) -> list[ToolCallState]:
-        return [self.tool_calls[k] for k in sorted(self.tool_calls)]
-
-    def flush(self) -> None:
-        """The field ended: a high surrogate still waiting for its low half is lone."""
-        for text in (self._content, self._refusal, self._reasoning):
-            text.flush()
-        for call in self.tool_calls.values():
-            call._args.flush()
-        if self.function_call is not None:
-            self.function_call._args.flush()
-
-    def to_dict(self) -> dict[str, Any]:
-        """The choice as ``ask --json`` and the store report it."""
-        fc = self.function_call
-        return {
-            "index": self.index,
-            "content": self.content if self.has_content or self.content else None,
-            "refusal": self.refusal if self.has_refusal or self.refusal else None,
-            "reasoning": self.reasoning or None,
-            "tool_calls": [t.to_dict() for t in self.ordered_tool_calls()] or None,
-            "function_call": {"name": fc.name, "arguments": fc.arguments} if fc else None,
-            "finish_reason": self.finish_reason,
-            "logprobs": self.logprobs,
-        }
 
 
 @dataclass
