@@ -28,6 +28,7 @@ HEADLESS_MODULES = [
     *_modules("tui.api"),
     *_modules("tui.core"),
     "tui.config",
+    "tui.config_file",
     "tui.headless",
     "tui.cli",
 ]

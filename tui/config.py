@@ -7,7 +7,6 @@ file is allowed, and then the file is kept private (mode 0600).
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import stat
@@ -17,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .api import DEFAULT_BASE_URL
-from .api.redact import is_secret_header, plain_http_warning
+from .api.redact import plain_http_warning
 
 APP_NAME = "redpill-tui"
 DEFAULT_KEY_ENV = "REDPILL_API_KEY"
@@ -98,10 +97,6 @@ def config_path() -> Path:
 
 
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an RFC 9110 token
-_HEADER_VALUE = re.compile(r"[\x20-\x7e\t]*")
-PROFILE_KEYS = {"base_url", "api_key_env", "api_key", "model", "headers", "params"}
-TIMEOUT_KEYS = {"connect", "read", "max_retries"}
 
 
 @dataclass
@@ -178,156 +173,14 @@ def load_config(path: Path | None = None, *, create: bool = False) -> Config:
         cfg.issues.append(ConfigIssue(where, "(file)", f"not valid TOML: {exc}; using defaults"))
         return cfg
 
-    def bad(key: str, reason: str) -> None:
-        cfg.issues.append(ConfigIssue(where, key, reason))
+    from .config_file import read_config
 
-    def get(
-        table: dict[str, Any], key: str, kind: type | tuple[type, ...], prefix: str = ""
-    ) -> Any:
-        if key not in table:
-            return None
-        value = table[key]
-        if isinstance(value, bool) and kind in (int, float, (int, float)):
-            bad(prefix + key, f"expected a number, got {value!r}; using the default")
-            return None
-        if not isinstance(value, kind):
-            name = kind.__name__ if isinstance(kind, type) else "number"
-            bad(
-                prefix + key,
-                f"expected {name}, got {type(value).__name__} {value!r}; using the default",
-            )
-            return None
-        return value
-
-    known_top = {
-        "default_profile",
-        "theme",
-        "autosave",
-        "auto_verify",
-        "timeouts",
-        "keys",
-        "profiles",
-        "presets",
-    }
-    for key in data:
-        if key not in known_top:
-            bad(key, "unknown setting; ignored")
-
-    for key, kind in (("theme", str), ("autosave", bool), ("auto_verify", bool)):
-        value = get(data, key, kind)
-        if value is not None:
-            setattr(cfg, key, value)
-
-    timeouts = data.get("timeouts", {})
-    if not isinstance(timeouts, dict):
-        bad("timeouts", "expected a table; using defaults")
-        timeouts = {}
-    for key in timeouts:
-        if key not in TIMEOUT_KEYS:
-            bad(f"timeouts.{key}", "unknown setting; ignored")
-    for key, attr in (("connect", "connect_timeout"), ("read", "read_timeout")):
-        value = get(timeouts, key, (int, float), "timeouts.")
-        if value is not None:
-            if not math.isfinite(value) or value <= 0:
-                bad(
-                    f"timeouts.{key}",
-                    f"must be a finite number more than 0 (got {value}); using the default",
-                )
-            else:
-                setattr(cfg, attr, float(value))
-    value = get(timeouts, "max_retries", int, "timeouts.")
-    if value is not None:
-        if not 0 <= value <= 10:
-            bad("timeouts.max_retries", f"must be from 0 to 10 (got {value}); using the default")
-        else:
-            cfg.max_retries = value
-
-    keys = data.get("keys", {})
-    if isinstance(keys, dict):
-        for k, v in keys.items():
-            if isinstance(v, str) and v.strip():
-                cfg.keys[k] = v.strip()
-            else:
-                bad(f"keys.{k}", 'expected a key name such as "ctrl+s"; ignored')
-    else:
-        bad("keys", "expected a table; ignored")
-
-    secret_in_file = False
-    profiles = data.get("profiles", {})
-    if not isinstance(profiles, dict):
-        bad("profiles", "expected a table of profiles; using the default profile")
-        profiles = {}
-    for name, table in profiles.items():
-        prefix = f"profiles.{name}."
-        if not isinstance(table, dict):
-            bad(f"profiles.{name}", "expected a table; skipped")
-            continue
-        for key in table:
-            if key not in PROFILE_KEYS:
-                bad(prefix + key, "unknown setting; ignored")
-        prof = Profile(name=name)
-        base = get(table, "base_url", str, prefix)
-        if base is not None:
-            if not base.startswith(("http://", "https://")):
-                bad(
-                    prefix + "base_url",
-                    f"must start with http:// or https:// (got {base!r}); using the default",
-                )
-            else:
-                prof.base_url = base.rstrip("/")
-        env = get(table, "api_key_env", str, prefix)
-        if env is not None:
-            if ENV_NAME.match(env):
-                prof.api_key_env = env
-            else:
-                bad(
-                    prefix + "api_key_env",
-                    f"must be an environment variable name such as REDPILL_API_KEY "
-                    f"(got {env!r}); using {prof.api_key_env}",
-                )
-        key = get(table, "api_key", str, prefix)
-        if key:
-            prof.api_key_in_file = key
-            secret_in_file = True
-        model = get(table, "model", str, prefix)
-        if model:
-            prof.model = model
-        headers = get(table, "headers", dict, prefix)
-        for k, v in (headers or {}).items():
-            if not isinstance(v, str):
-                bad(f"{prefix}headers.{k}", f"expected a string, got {v!r}; header not sent")
-                continue
-            if not _HEADER_NAME.fullmatch(str(k)) or not _HEADER_VALUE.fullmatch(v):
-                bad(
-                    f"{prefix}headers.{k}",
-                    "HTTP allows only printable ASCII in header names and values "
-                    "(no control characters); header not sent",
-                )
-                continue
-            prof.headers[str(k)] = v
-            if is_secret_header(str(k)) and v:
-                # A header that carries a key: the file is private, like for api_key.
-                secret_in_file = True
-        params = get(table, "params", dict, prefix)
-        if params:
-            prof.params, problems = _check_params(params)
-            for k, reason in problems:
-                bad(f"{prefix}params.{k}", f"{reason}; not used")
-        cfg.profiles[name] = prof
-
-    default = get(data, "default_profile", str)
-    if default is not None:
-        if default in cfg.profiles:
-            cfg.default_profile = default
-        else:
-            bad("default_profile", f"no profile named {default!r}; using 'redpill'")
-
-    if secret_in_file:
+    if read_config(data, cfg, where):
         keep_private(path)
     return cfg
 
 
-def _check_params(params: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+def check_params(params: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """A profile's default parameters: the good ones, and (key, reason) for each value the
     API cannot take. Each is checked on its own (with streaming on, the app's default);
     what depends on the other settings (tool_choice needs tools...) is checked when a

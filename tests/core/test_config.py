@@ -165,6 +165,13 @@ def test_without_create_nothing_is_written():
         ("[profiles.x.params]\nstop = ['']", "profiles.x.params.stop", "cannot be empty"),
         ("profiles = 1", "profiles", "expected a table"),
         ("[profiles]\nx = 1", "profiles.x", "expected a table"),
+        ("[timeouts]\nconnect = 'soon'", "timeouts.connect", "expected a number, got 'soon'"),
+        ("[timeouts]\nmax_retries = 1.5", "timeouts.max_retries", "expected int, got float"),
+        ("keys = 3", "keys", "expected a table; ignored"),
+        ("[profiles.x]\nheaders = 1", "profiles.x.headers", "expected a table"),
+        ("[profiles.x]\nheaders = { 'a b' = 'v' }", "profiles.x.headers.a b", "printable ASCII"),
+        ("[profiles.x]\nparams = 3", "profiles.x.params", "expected a table"),
+        ("[profiles.x]\nbase_url = 5", "profiles.x.base_url", "expected str, got int 5"),
     ],
 )
 def test_a_bad_value_is_reported_with_file_key_and_reason_and_defaults_used(text, key, reason):
@@ -354,3 +361,40 @@ def test_paths_follow_the_environment_and_xdg(monkeypatch, tmp_path):
     load_config(create=True)
     assert config_path().is_file()
     assert str(config_path()).startswith(str(tmp_path))
+
+
+def test_what_a_user_sees_for_a_wrong_type_an_unknown_key_and_bad_nested_values(capsys):
+    path = write(
+        """
+        autosave = "yes"
+        colour = "red"
+        [timeouts]
+        read = 0
+        max_retries = 3
+        [profiles.x]
+        model = "m"
+        headers = { "x-trace" = 5, "x-ok" = "fine" }
+        [profiles.x.params]
+        temperature = 9
+        top_p = 0.5
+        """
+    )
+    from tui import cli
+
+    assert cli.main(["ask", "--demo", "--profile", "x", "--json", "hi"]) == 0
+    seen = [line for line in capsys.readouterr().err.splitlines() if "config:" in line]
+    assert seen == [
+        f"redpill-tui: config: {path}: {key}: {reason}"
+        for key, reason in [
+            ("autosave", "expected bool, got str 'yes'; using the default"),
+            ("timeouts.read", "must be a finite number more than 0 (got 0); using the default"),
+            ("profiles.x.headers.x-trace", "expected a string, got 5; header not sent"),
+            ("colour", "unknown setting; ignored"),
+            ("profiles.x.params.temperature", "must be a number from 0 to 2 (got 9); not used"),
+        ]
+    ]
+    # Everything else in the file still applies.
+    cfg = load_config()
+    assert (cfg.autosave, cfg.read_timeout, cfg.max_retries) == (True, 120.0, 3)
+    prof = cfg.profile("x")
+    assert (prof.model, prof.headers, prof.params) == ("m", {"x-ok": "fine"}, {"top_p": 0.5})
