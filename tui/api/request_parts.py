@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .shapes import NAME_RE, NAME_RULE
 
@@ -134,16 +134,15 @@ def _check_name(value: str) -> str:
     return value
 
 
+# A function (or JSON schema) name: what the API accepts, said in words when it is not.
+FunctionName = Annotated[str, AfterValidator(_check_name)]
+
+
 class FunctionDef(_Strict):
-    name: str
+    name: FunctionName
     description: str | None = None
     parameters: dict[str, Any] | None = None
     strict: bool | None = None
-
-    @field_validator("name")
-    @classmethod
-    def _valid_name(cls, v: str) -> str:
-        return _check_name(v)
 
     @field_validator("parameters")
     @classmethod
@@ -156,14 +155,9 @@ class FunctionDef(_Strict):
 class LegacyFunctionDef(_Strict):
     """An entry of the deprecated ``functions`` array (no ``strict``)."""
 
-    name: str
+    name: FunctionName
     description: str | None = None
     parameters: dict[str, Any] | None = None
-
-    @field_validator("name")
-    @classmethod
-    def _valid_name(cls, v: str) -> str:
-        return _check_name(v)
 
 
 class Tool(_Strict):
@@ -193,15 +187,10 @@ class ResponseFormatJsonObject(_Strict):
 
 
 class JsonSchemaSpec(_Strict):
-    name: str
+    name: FunctionName
     description: str | None = None
     schema_: dict[str, Any] | None = Field(default=None, alias="schema")
     strict: bool | None = None
-
-    @field_validator("name")
-    @classmethod
-    def _valid_name(cls, v: str) -> str:
-        return _check_name(v)
 
 
 class ResponseFormatJsonSchema(_Strict):

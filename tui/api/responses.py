@@ -57,24 +57,34 @@ class Delta(_Lenient):
     function_call: DeltaFunctionCall | None = None
 
 
-class ChunkChoice(_Lenient):
+class _Choice(_Lenient):
+    """What a choice says of itself, in a chunk and in a whole response."""
+
     index: int = 0
-    delta: Delta | None = None
     logprobs: dict[str, Any] | None = None
     finish_reason: str | None = None
 
 
-class ChatCompletionChunk(_Lenient):
+class _Reply(_Lenient):
+    """What a chunk and a whole response say of themselves (their ``choices`` differ)."""
+
     id: str | None = None
     object: str | None = None
     created: int | None = None
     model: str | None = None
     system_fingerprint: str | None = None
-    choices: list[ChunkChoice] = Field(default_factory=list)
     usage: Usage | None = None
-    error: ErrorObject | str | None = None
 
-    _null_choices = field_validator("choices", mode="before")(_list_or_empty)
+    _null_choices = field_validator("choices", mode="before", check_fields=False)(_list_or_empty)
+
+
+class ChunkChoice(_Choice):
+    delta: Delta | None = None
+
+
+class ChatCompletionChunk(_Reply):
+    choices: list[ChunkChoice] = Field(default_factory=list)
+    error: ErrorObject | str | None = None
 
 
 class ResponseMessage(_Lenient):
@@ -87,23 +97,12 @@ class ResponseMessage(_Lenient):
     function_call: dict[str, Any] | None = None
 
 
-class ResponseChoice(_Lenient):
-    index: int = 0
+class ResponseChoice(_Choice):
     message: ResponseMessage = Field(default_factory=ResponseMessage)
-    logprobs: dict[str, Any] | None = None
-    finish_reason: str | None = None
 
 
-class ChatCompletion(_Lenient):
-    id: str | None = None
-    object: str | None = None
-    created: int | None = None
-    model: str | None = None
-    system_fingerprint: str | None = None
+class ChatCompletion(_Reply):
     choices: list[ResponseChoice] = Field(default_factory=list)
-    usage: Usage | None = None
-
-    _null_choices = field_validator("choices", mode="before")(_list_or_empty)
 
 
 class ModelInfo(_Lenient):
