@@ -5,7 +5,7 @@ build: one definition each, so they cannot drift apart.
 - :func:`api_tool_calls` and :func:`assistant_message`: the assistant message a saved
   reply adds to the history, with an id for every tool call (the tool results answer it);
 - :func:`prune_stream_options`: ``stream_options`` is only allowed with ``stream`` on;
-- :data:`NAME_PATTERN`: what a function (tool) name may be.
+- :data:`NAME_RE` and :data:`NAME_RULE`: what a function (tool) name may be, in words.
 """
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-NAME_PATTERN = r"^[a-zA-Z0-9_-]{1,64}$"
-NAME_RE = re.compile(NAME_PATTERN)
+NAME_RE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 NAME_RULE = "1-64 characters of a-z, A-Z, 0-9, _ or -"
 
 
