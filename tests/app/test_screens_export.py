@@ -8,7 +8,7 @@ from textual.widgets import Select, TextArea
 
 from tests.app.conftest import make_app
 from tui.app.screens.export import ExportScreen
-from tui.app.screens.tool_editor import PathScreen
+from tui.app.screens.path import PathScreen
 
 
 async def test_f10_opens_every_format_copies_saves_and_closes(loopback, tmp_path):

@@ -9,7 +9,8 @@ from textual.widgets import Input, Select, TextArea
 from tests.app.conftest import chunk, make_app, settle
 from tests.loopback import Reply, sse
 from tests.refdata import request_validator
-from tui.app.screens.tool_editor import PathScreen, ToolEditorScreen
+from tui.app.screens.path import PathScreen
+from tui.app.screens.tool_editor import ToolEditorScreen
 from tui.app.widgets.tool_calls import ToolCallsPanel
 from tui.core.tools import ToolSettings, ToolSpec, examples
 

@@ -140,7 +140,7 @@ class ConversationsScreen(ReportsWorkerFailures, ModalScreen[Conversation | None
 
     @work(exit_on_error=False)
     async def action_rename(self) -> None:
-        from .tool_editor import PathScreen
+        from .path import PathScreen
 
         entry = self._current()
         if entry is None:

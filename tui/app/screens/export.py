@@ -108,7 +108,7 @@ class ExportScreen(ReportsWorkerFailures, ModalScreen[None]):
 
     @work(exit_on_error=False)
     async def action_save(self) -> None:
-        from .tool_editor import PathScreen
+        from .path import PathScreen
 
         name = f"{self.conversation.id[:8]}{SUFFIX[self.fmt]}"
         path = await self.app.push_screen_wait(PathScreen("Write the export to:", name))

@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import (
     Button,
     Checkbox,
@@ -26,35 +26,10 @@ from textual.widgets import (
 )
 
 from ...core.tools import ToolSettings, ToolSpec, examples, export_tools, parse_tool_file
-from ..safe import safe, shown
+from ..safe import safe
 from ..widgets.sidebar import FieldInput, FieldTextArea
 from ..workers import ReportsWorkerFailures
-
-
-class PathScreen(ModalScreen[str | None]):
-    """Ask for a file path."""
-
-    DEFAULT_CSS = """
-    PathScreen { align: center middle; }
-    PathScreen > Vertical { width: 80; height: auto; border: thick $primary; background: $surface; padding: 1 2; }
-    """
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
-
-    def __init__(self, title: str, value: str = "") -> None:
-        super().__init__()
-        self.title_text = title
-        self.value = value
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(safe(self.title_text))
-            yield Input(shown(self.value), placeholder="path/to/tools.json", id="path")
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value.strip() or None)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+from .path import PathScreen
 
 
 class SchemaEditor(FieldTextArea):
