@@ -20,6 +20,9 @@ class Doubt:
     question: str
 
 
+DOUBT_KINDS = frozenset({"json", "cut", "empty-results"})  # every doubt, confirmed at once
+
+
 def unanswered_calls(turn: Turn) -> list[dict[str, Any]]:
     """The tool calls (or legacy function call) of the turn's chosen reply."""
     choice = turn.chosen_choice()
@@ -29,6 +32,46 @@ def unanswered_calls(turn: Turn) -> list[dict[str, Any]]:
     if choice.function_call:
         calls.append({"function": choice.function_call})
     return calls
+
+
+def calls_of(turn: Turn) -> list[dict[str, Any]]:
+    """The chosen choice's calls as [{id, name, arguments, legacy}]."""
+    choice = turn.chosen_choice()
+    if choice is None:
+        return []
+    out = []
+    for i, call in enumerate(choice.tool_calls or []):
+        fn = call.get("function") or {}
+        out.append(
+            {
+                "id": call.get("id") or f"call_{choice.index}_{i}",
+                "name": fn.get("name") or "",
+                "arguments": fn.get("arguments") or "",
+                "legacy": False,
+            }
+        )
+    if choice.function_call:
+        out.append(
+            {
+                "id": "function_call",
+                "name": choice.function_call.get("name") or "",
+                "arguments": choice.function_call.get("arguments") or "",
+                "legacy": True,
+            }
+        )
+    return out
+
+
+def result_messages(turn: Turn) -> list[dict[str, Any]]:
+    """One ``tool`` message per call (``tool_call_id``), or a ``function`` message."""
+    msgs = []
+    for call in calls_of(turn):
+        text = turn.tool_results.get(call["id"], "")
+        if call["legacy"]:
+            msgs.append({"role": "function", "name": call["name"], "content": text})
+        else:
+            msgs.append({"role": "tool", "tool_call_id": call["id"], "content": text})
+    return msgs
 
 
 def blocker(
