@@ -10,6 +10,7 @@ from typing import Any
 
 from .paramspec import (
     SPEC_BY_NAME,
+    SPECS,
     ParamValueError,
     params_to_request,
     parse_value,
@@ -52,7 +53,7 @@ class ParamState:
         """Take request parameters from outside (a saved conversation, a preset): all valid.
         Only the parameters the sidebar edits are kept (the others go at the first edit)."""
         shaped = request_to_params(request_params)
-        self.values = {k: v for k, v in shaped.items() if k in SPEC_BY_NAME}
+        self.values = {s.name: shaped.get(s.name) for s in SPECS}  # the sidebar's order
         self.errors = {}
 
     def value(self, name: str) -> Any:
