@@ -15,7 +15,6 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from ..core.conversation import Conversation, Turn
-from ..core.paramspec import request_to_params
 from ..core.session import ChatSession, Plan
 from .chat.commands import CHAT_BINDINGS, ChatCommands
 from .chat.editing import Editing
@@ -89,7 +88,7 @@ class ChatScreen(
                 yield RequestPreview()
                 yield Static("", id="editing", markup=False)
                 yield Composer(id="composer")
-            values = request_to_params(conv.params)
+            values = self.session.params.values  # the session's: the sidebar shows them
             yield ParamSidebar(conv.model, conv.system, values, id="sidebar")
         yield Footer(compact=True)
 

@@ -39,7 +39,7 @@ class Editing:
     def begin_editing(self, turn: Turn) -> None:
         screen: Any = self
         if self.active_turn is not None:
-            screen.notify(
+            self.notify(  # type: ignore[attr-defined]
                 "Wait for the reply to finish (or esc) before editing.", severity="warning"
             )
             return

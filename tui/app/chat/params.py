@@ -36,6 +36,17 @@ class ParamActions:
         self.refresh_preview()
         sidebar.mark_unsupported(session.supported_parameters())
 
+    def use_model(self, model: str) -> None:
+        """A model id from outside (the picker, GET /models): the session takes it, the
+        sidebar shows it."""
+        screen: Any = self
+        self.session.set_model(model)
+        sidebar = screen.query_one(ParamSidebar)
+        sidebar.set_model(model)
+        screen.update_topbar()
+        self.refresh_preview()
+        sidebar.mark_unsupported(self.session.supported_parameters())
+
     def refresh_preview(self) -> None:
         screen: Any = self
         body = self.session.preview(screen.query_one(Composer).text)
@@ -51,7 +62,7 @@ class ParamActions:
         try:
             models = await self.session.models()
         except Exception as exc:  # unreachable, or not an OpenAI-style list: say so now
-            screen.notify(
+            self.notify(  # type: ignore[attr-defined]
                 f"No model set, and the model list of {screen.endpoint.base_url} could not "
                 f"be read: {getattr(exc, 'message', None) or exc}. Type a model in the "
                 "sidebar.",
@@ -61,14 +72,14 @@ class ParamActions:
             )
             return
         if models and not self.session.conversation.model:
-            screen.query_one(ParamSidebar).set_model(models[0].id)
+            self.use_model(models[0].id)
 
     def action_pick_model(self) -> None:
         screen: Any = self
 
         def done(model: str | None) -> None:
             if model:
-                screen.query_one(ParamSidebar).set_model(model)
+                self.use_model(model)
 
         picker = ModelPickerScreen(self.session.models, self.session.conversation.model)
         screen.app.push_screen(picker, done)

@@ -30,7 +30,7 @@ class ReplyActions:
         turn = turns[-1]
         number = turn.reply_no + step
         if turn.replies < 2 or not 0 <= number < turn.replies:
-            screen.notify(
+            self.notify(  # type: ignore[attr-defined]
                 f"Reply {turn.reply_no + 1} of {turn.replies}: ctrl+g makes another.",
                 timeout=2,
             )
@@ -47,7 +47,7 @@ class ReplyActions:
         screen: Any = self
         view = screen.query_one(ConversationView)
         await view.set_columns(not view.columns)
-        screen.notify("Choices side by side" if view.columns else "Choices as tabs", timeout=2)
+        self.notify("Choices side by side" if view.columns else "Choices as tabs", timeout=2)
 
     def target_turn_view(self) -> TurnView | None:
         screen: Any = self
@@ -67,13 +67,13 @@ class ReplyActions:
         self.session.changed(view.turn)
         screen.refresh_preview()
         await screen.query_one(ConversationView).show_tool_calls(self.session.conversation)
-        screen.notify(f"Choice {index + 1} continues the conversation.", timeout=2)
+        self.notify(f"Choice {index + 1} continues the conversation.", timeout=2)
 
     def action_verify(self) -> None:
         screen: Any = self
         view = self.target_turn_view()
         if view is None or view.turn.pending:
-            screen.notify("No finished reply to verify yet.", severity="warning")
+            self.notify("No finished reply to verify yet.", severity="warning")
             return
         from ..screens.verify import VerifyScreen
 

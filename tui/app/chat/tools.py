@@ -49,7 +49,7 @@ class ToolActions:
             return
         plan = self.session.send_tool_results()
         if plan.blocked and not plan.input:  # nothing to answer: a warning, not an error
-            screen.notify(plan.blocked.message, severity="warning")
+            self.notify(plan.blocked.message, severity="warning")
             return
         await screen.go(plan)
 

@@ -192,9 +192,10 @@ class ParamSidebar(Vertical):
             f.set_value(values.get(f.spec.name))
 
     def set_model(self, model: str) -> None:
-        """Put a model id from outside (the picker, GET /models) in the field: shown
-        neutralised, sent exact. Posts Changed."""
-        self.query_one("#model", FieldInput).show_exact(model)
+        """Show a model id from outside (the picker, GET /models) that the session has
+        taken: neutralised in the field, exact in :attr:`model`. Posts nothing."""
+        with self.prevent(Input.Changed):
+            self.query_one("#model", FieldInput).show_exact(model)
 
     def show_hints(self, hints: list[str]) -> None:
         node = self.query_one("#hints", Static)
