@@ -53,6 +53,7 @@ def test_the_module_lists_are_found():
     assert "tui.api.demo" in HEADLESS_MODULES
     assert "tui.core.params" in HEADLESS_MODULES
     assert "tui.core.sanitize" in HEADLESS_MODULES
+    assert "tui.core.session" in HEADLESS_MODULES  # the chat session: no Textual
 
 
 def test_importing_every_headless_module_together_imports_no_ui():

@@ -19,8 +19,12 @@ from .api.schema import InvalidParameter
 from .api.shapes import prune_stream_options
 from .api.textfix import fix_surrogates
 from .config import Config, Endpoint, make_client
-from .core.params import build_request, load_tools
+from .core.conversation import Conversation
+from .core.events import ChoicesChanged
+from .core.params import load_tools
 from .core.sanitize import json_safe, neutralize
+from .core.sendcheck import DOUBT_KINDS
+from .core.session import Blocked, ChatSession
 
 EXIT_OK, EXIT_API, EXIT_USAGE, EXIT_UNVERIFIED = 0, 1, 2, 3
 
@@ -92,7 +96,7 @@ class _Printer:
         self.out.flush()
 
 
-async def resolve_model(client: Any, endpoint: Endpoint, model: str | None) -> str:
+async def resolve_model(session: ChatSession, endpoint: Endpoint, model: str | None) -> str:
     """The model to ask: -m, else the profile's, else the first the endpoint lists.
     Raises :class:`APIError` when the list cannot be read, :class:`UsageError` when empty."""
     if model:
@@ -100,7 +104,7 @@ async def resolve_model(client: Any, endpoint: Endpoint, model: str | None) -> s
     if endpoint.model:
         return endpoint.model
     try:
-        models = await client.list_models()
+        models = await session.models()
     except APIError as exc:
         exc.message = (
             f"no model given (-m MODEL) and the model list could not be read: {exc.message}"
@@ -109,6 +113,41 @@ async def resolve_model(client: Any, endpoint: Endpoint, model: str | None) -> s
     if not models:
         raise UsageError("no model given (-m MODEL) and the endpoint lists no models")
     return models[0].id
+
+
+def _session(opts: AskOptions, endpoint: Endpoint) -> tuple[ChatSession, list[dict[str, Any]]]:
+    """A session for one question, and the messages that ask it. Raises
+    :class:`InvalidParameter` for a tools file that cannot be used."""
+    tools = None
+    if opts.tools_file:
+        try:
+            text = Path(opts.tools_file).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InvalidParameter(
+                "tools", f"cannot read {opts.tools_file}: {exc.strerror}"
+            ) from None
+        tools = load_tools(text, opts.tools_file)
+    messages: list[dict[str, Any]] = []
+    if opts.system:
+        messages.append({"role": "system", "content": opts.system})
+    messages.append({"role": "user", "content": opts.prompt})
+    params = {**endpoint.params, **opts.params}
+    if "stream" not in opts.params:
+        params["stream"] = opts.stream
+    prune_stream_options(params)
+    if tools:
+        params["tools"] = tools
+    conv = Conversation(profile=endpoint.profile, params=params)
+    return ChatSession(conv, None), messages
+
+
+def _usage(err: TextIO, blocked: Blocked) -> int:
+    if blocked.param is not None:
+        reason = blocked.reason or blocked.message
+        err.write(f"redpill-tui: invalid parameter {blocked.param}: {neutralize(reason)}\n")
+    else:
+        err.write(f"redpill-tui: {neutralize(blocked.message)}\n")
+    return EXIT_USAGE
 
 
 async def ask(
@@ -124,33 +163,15 @@ async def ask(
     err = err or sys.stderr
     safe = out.isatty() if hasattr(out, "isatty") else False
     try:
-        tools = None
-        if opts.tools_file:
-            try:
-                text = Path(opts.tools_file).read_text(encoding="utf-8")
-            except OSError as exc:
-                raise InvalidParameter(
-                    "tools", f"cannot read {opts.tools_file}: {exc.strerror}"
-                ) from None
-            tools = load_tools(text, opts.tools_file)
-        messages: list[dict[str, Any]] = []
-        if opts.system:
-            messages.append({"role": "system", "content": opts.system})
-        messages.append({"role": "user", "content": opts.prompt})
-        params = {**endpoint.params, **opts.params}
-        if "stream" not in opts.params:
-            params["stream"] = opts.stream
-        prune_stream_options(params)
-        # Validate what we can before touching the network.
-        build_request(
-            model=opts.model or endpoint.model or "placeholder",
-            messages=messages,
-            params=params,
-            tools=tools,
-        )
+        session, messages = _session(opts, endpoint)
     except InvalidParameter as exc:
         err.write(f"redpill-tui: invalid parameter {exc.param}: {neutralize(exc.message)}\n")
         return EXIT_USAGE
+    # Validate what we can before touching the network (ask confirms every doubt).
+    session.conversation.model = opts.model or endpoint.model or "placeholder"
+    plan = session.prepare(messages, confirmed=DOUBT_KINDS)
+    if plan.blocked:
+        return _usage(err, plan.blocked)
     problem = check_key(endpoint)
     if problem:
         err.write(f"redpill-tui: {problem}\n")
@@ -161,9 +182,11 @@ async def ask(
         err.write(f"redpill-tui: warning: {neutralize(warning)}\n")
 
     client = make_client(endpoint, cfg, read_timeout=opts.timeout, **(client_options or {}))
+    session.client = client
     async with client:
+        wanted = opts.model or session.conversation.params.get("model")
         try:
-            model = await resolve_model(client, endpoint, opts.model or params.get("model"))
+            model = await resolve_model(session, endpoint, wanted)
         except UsageError as exc:
             err.write(f"redpill-tui: {redact(neutralize(str(exc)))}\n")
             return EXIT_USAGE
@@ -176,24 +199,25 @@ async def ask(
                 out.flush()
             err.write(f"redpill-tui: {redact(neutralize(str(exc)))}\n")
             return EXIT_API
-        request = build_request(model=model, messages=messages, params=params, tools=tools)
-        n = request.n or 1
+        session.conversation.model = model
+        plan = session.prepare(messages, confirmed=DOUBT_KINDS)
+        if plan.request is None or plan.blocked:
+            return _usage(err, plan.blocked or Blocked("", "the request could not be built"))
+        turn = session.start(plan)
+        acc = turn.live
+        assert acc is not None
+        n = plan.request.n or 1
         printer = _Printer(out, safe) if (not opts.json_out and n == 1) else None
-        acc, exchange = await client.chat(request, on_update=printer)
+        if printer is not None:
+            session.subscribe(lambda e: printer(acc) if isinstance(e, ChoicesChanged) else None)
+        try:
+            await session.launch(turn)
+        finally:
+            session.finish(turn)
         verification = None
         if opts.verify:
-            from .core.verify import verify_reply
-
-            verification = (
-                await verify_reply(
-                    client,
-                    completion_id=acc.id,
-                    model=model,  # the model asked for: the endpoint routes by it
-                    request_sha256=exchange.request_sha256,
-                    response_sha256=exchange.response_sha256,
-                    complete=exchange.complete and exchange.status == 200 and acc.error is None,
-                )
-            ).to_dict()
+            complete = turn.response_complete and acc.error is None
+            verification = (await session.verify(turn, model, complete=complete)).to_dict()
 
     if opts.json_out:
         result = acc.result()

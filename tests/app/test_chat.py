@@ -407,7 +407,7 @@ async def test_autosave_during_a_stream_writes_in_the_background_and_the_end_win
         await pilot.pause()
         await pilot.press(*"go", "enter")
         assert app.chat.active_turn is not None, "the reply should still be streaming"
-        app.chat._save_partial()  # what the 3-second timer does mid-stream
+        app.chat.session.checkpoint()  # what the 3-second timer does mid-stream
         await settle(app, pilot)
         await app.workers.wait_for_complete()
         saved = load_file(app.store.path_for(app.chat.conversation))

@@ -9,8 +9,9 @@ from textual.widgets import Input, Select, Static, TextArea
 from tests.app.conftest import make_app
 from tests.loopback import Reply
 from tui.app.safe import shown
-from tui.app.widgets.sidebar import ParamSidebar, stop_from_text, stop_to_text
+from tui.app.widgets.sidebar import ParamSidebar
 from tui.core.conversation import Conversation
+from tui.core.paramstate import stop_from_text, stop_to_text
 from tui.core.tools import ToolSettings, ToolSpec
 
 HOSTILE_ID = "evil\x1b]52;c;aGk=\x07model"

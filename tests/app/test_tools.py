@@ -181,7 +181,7 @@ async def test_parallel_calls_answered_and_sent_back(loopback):
         conv.toolset.specs.append(
             ToolSpec(name="get_weather", parameters=WEATHER, canned_result='{"temp": 21}')
         )
-        app.chat._tools_changed()
+        app.chat.tools_changed()
         await pilot.press(*"weather in paris twice", "enter")
         await settle(app, pilot)
         panel = app.chat.query_one(ToolCallsPanel)
@@ -265,7 +265,7 @@ async def test_legacy_functions_mode(loopback):
         conv.toolset.specs.append(
             ToolSpec(name="get_weather", parameters=WEATHER, canned_result="30 C")
         )
-        app.chat._tools_changed()
+        app.chat.tools_changed()
         app.chat.query_one("#tool-mode", Select).value = "functions"
         await pilot.pause()
         app.chat.query_one("#tool-choice", Select).value = "get_weather"

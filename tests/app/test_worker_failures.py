@@ -18,7 +18,7 @@ async def test_a_failing_worker_is_reported_and_the_app_goes_on(loopback):
 
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await pilot.pause()
-        app.chat._models_cache = None
+        app.chat.session.forget_models()
         app.chat.client.list_models = broken
         await pilot.press("f4")
         await pilot.pause()

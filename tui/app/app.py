@@ -16,10 +16,13 @@ from textual.screen import Screen
 
 from ..config import Config, Endpoint, data_dir, make_client
 from ..core.conversation import Conversation
+from ..core.events import Checkpoint, Event, TurnChanged, TurnFinished
 from ..core.paramspec import APP_DEFAULTS, params_to_request, request_to_params
 from ..core.presets import Presets
+from ..core.session import ChatSession
 from ..core.store import Snapshot, Store, StoreError, load_file, write_document
 from .chat_screen import ChatScreen
+from .palette import help_rows, tool_commands
 from .safe import shown
 from .screens.help import HelpScreen
 from .workers import ReportsWorkerFailures
@@ -193,7 +196,20 @@ class RedPillApp(ReportsWorkerFailures, App):
             except StoreError as exc:
                 self.notify(str(exc), title="Could not open the file", severity="error", timeout=15)
         conversation = conversation or self.new_conversation()
-        self.push_screen(ChatScreen(conversation, self.client, self.endpoint))
+        session = ChatSession(
+            conversation,
+            self.client,
+            auto_verify=self.config.auto_verify,
+            demo=self.endpoint.demo,
+        )
+        session.subscribe(partial(self._session_event, session))
+        self.push_screen(ChatScreen(session, self.endpoint))
+
+    def _session_event(self, session: ChatSession, event: Event) -> None:
+        """Persistence listens to the session: saved when a turn ends or changes, and
+        every few seconds while a reply arrives (encoded and written in a thread)."""
+        if isinstance(event, (TurnFinished, Checkpoint, TurnChanged)):
+            self.save_conversation(session.conversation, background=True)
 
     def save_conversation(self, conversation: Conversation, *, background: bool = False) -> None:
         """Autosave (after each turn and every few seconds during a stream).
@@ -238,10 +254,6 @@ class RedPillApp(ReportsWorkerFailures, App):
             self.notify(f"Could not save the conversation: {error}", severity="error", timeout=10)
         self._save_failed = error is not None
 
-    def on_chat_screen_turn_finished(self, event: ChatScreen.TurnFinished) -> None:
-        # Once a turn, not during a stream; encoded and written in a thread.
-        self.save_conversation(self.chat.conversation, background=True)
-
     async def action_quit(self) -> None:
         with contextlib.suppress(LookupError):
             self.save_conversation(self.chat.conversation)  # nothing in flight is lost
@@ -260,37 +272,10 @@ class RedPillApp(ReportsWorkerFailures, App):
 
     # -- actions ----------------------------------------------------------------------
 
-    def help_rows(self) -> list[tuple[str, str, str]]:
-        rows: list[tuple[str, str, str]] = []
-        seen: set[str] = set()
-        sources: list[Any] = [self, self.chat]
-        from .widgets.composer import Composer
-        from .widgets.turn import MessageView
-
-        for source in sources:
-            for binding in source._bindings.key_to_bindings.values():
-                for b in binding:
-                    key = b.id or b.action
-                    if key in seen:
-                        continue
-                    seen.add(key)
-                    if not b.description:
-                        continue  # Textual's own (help_quit, palette): ctrl+p is listed below
-                    rows.append((b.key, b.description, b.id or ""))
-        rows.append(("enter", "Send the message", "(composer)"))
-        for cls in (Composer, MessageView):
-            for b in cls.BINDINGS:
-                if isinstance(b, Binding):
-                    rows.append((b.key, b.description or b.action, b.id or ""))
-                else:
-                    rows.append((b[0], b[2] if len(b) > 2 else b[1], ""))
-        rows.append(("ctrl+p", "Command palette (every action)", ""))
-        return rows
-
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
             return
-        self.push_screen(HelpScreen(self.help_rows()))
+        self.push_screen(HelpScreen(help_rows([self, self.chat])))
 
     def action_copy_reply(self) -> None:
         text = self.chat.last_reply_text()
@@ -338,7 +323,7 @@ class RedPillApp(ReportsWorkerFailures, App):
         )
 
     def action_save_preset(self) -> None:
-        from .screens.tool_editor import PathScreen
+        from .screens.path import PathScreen
 
         chat = self.chat
 
@@ -371,84 +356,20 @@ class RedPillApp(ReportsWorkerFailures, App):
         self.presets.set_default(name)
         self.notify(f"New conversations start with preset {name!r}.", timeout=3)
 
-    def _tool_commands(self, screen: Any) -> Iterable[SystemCommand]:
-        from ..core.tools import examples
-
-        yield SystemCommand("Tools: add", "A new tool definition", screen.action_add)
-        yield SystemCommand("Tools: duplicate", "Copy the selected tool", screen.action_duplicate)
-        yield SystemCommand("Tools: delete", "Delete the selected tool", screen.action_delete)
-        yield SystemCommand(
-            "Tools: enable / disable",
-            "Keep the tool but leave it out of the next request",
-            screen.action_toggle_enabled,
-        )
-        yield SystemCommand("Tools: import a file", "A JSON tools array", screen.action_import_file)
-        yield SystemCommand(
-            "Tools: export to a file", "The API's tools array", screen.action_export_file
-        )
-        for name in examples():
-            yield SystemCommand(
-                f"Tools: load the {name} example",
-                "Starter tool definitions shipped with the app",
-                partial(screen.load_example, name),
-            )
-        yield SystemCommand("Tools: back to the chat", "Close the editor", screen.action_close)
-
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         from .screens.tool_editor import ToolEditorScreen
 
         if isinstance(screen, ToolEditorScreen):
-            yield from self._tool_commands(screen)
+            yield from tool_commands(screen)
             return
         if not isinstance(screen, ChatScreen):
             return
+        yield from screen.palette_commands()
+        yield from self._app_commands()
+
+    def _app_commands(self) -> Iterable[SystemCommand]:
         yield SystemCommand("Help: keys", "List every key binding", self.action_help)
-        yield SystemCommand(
-            "Send: regenerate / retry last reply",
-            "Send the last message again",
-            screen.action_regenerate,
-        )
-        yield SystemCommand("Cancel the running request", "Keep what arrived", screen.action_cancel)
-        yield SystemCommand(
-            "Toggle parameter sidebar", "Show or hide the parameters", screen.action_toggle_sidebar
-        )
-        yield SystemCommand(
-            "Toggle request preview",
-            "The next request's JSON and the last raw exchange",
-            screen.action_toggle_preview,
-        )
-        yield SystemCommand(
-            "Toggle choices as columns",
-            "Show n choices side by side or as tabs",
-            screen.action_toggle_columns,
-        )
-        yield SystemCommand(
-            "Pick model", "From the endpoint's model list", screen.action_pick_model
-        )
-        yield SystemCommand(
-            "Next choice", "Show the next choice of the last reply", screen.action_next_choice
-        )
-        yield SystemCommand(
-            "Earlier reply",
-            "Show the previous reply to the last message (regenerate keeps them)",
-            partial(screen.action_other_reply, -1),
-        )
-        yield SystemCommand(
-            "Later reply",
-            "Show the next reply to the last message",
-            partial(screen.action_other_reply, 1),
-        )
-        yield SystemCommand(
-            "Use this choice",
-            "The visible choice continues the conversation",
-            screen.action_use_choice,
-        )
-        yield SystemCommand(
-            "Edit last message",
-            "Edit your last message and resend from there",
-            screen.action_edit_last,
-        )
         yield SystemCommand("Copy last reply", "To the clipboard (OSC 52)", self.action_copy_reply)
         yield SystemCommand(
             "Conversations", "Open, search, rename, duplicate, delete", self.action_conversations
@@ -461,7 +382,6 @@ class RedPillApp(ReportsWorkerFailures, App):
         yield SystemCommand(
             "Export", "Markdown, request JSON, curl, httpx snippet", self.action_export
         )
-        yield SystemCommand("Tools", "Edit the tool definitions", screen.action_tools)
         yield SystemCommand(
             "Save parameters as a preset",
             "Model, system prompt and parameters",
@@ -478,8 +398,3 @@ class RedPillApp(ReportsWorkerFailures, App):
                 "New conversations start with it",
                 lambda n=name: self.set_default_preset(n),
             )
-        yield SystemCommand(
-            "Verify reply (RedPill signature + attestation)",
-            "Check the last reply's enclave signature against the exact bytes exchanged",
-            screen.action_verify,
-        )

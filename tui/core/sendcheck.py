@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..api.shapes import api_tool_calls
 from .conversation import Conversation, Turn
 from .paramspec import mentions_json
 
@@ -20,15 +21,45 @@ class Doubt:
     question: str
 
 
-def unanswered_calls(turn: Turn) -> list[dict[str, Any]]:
-    """The tool calls (or legacy function call) of the turn's chosen reply."""
+DOUBT_KINDS = frozenset({"json", "cut", "empty-results"})  # every doubt, confirmed at once
+
+
+def calls_of(turn: Turn) -> list[dict[str, Any]]:
+    """The chosen choice's calls as [{id, name, arguments, legacy}]."""
     choice = turn.chosen_choice()
     if choice is None:
         return []
-    calls = list(choice.tool_calls or [])
+    out = [
+        {
+            "id": call["id"],
+            "name": call["function"]["name"],
+            "arguments": call["function"]["arguments"],
+            "legacy": False,
+        }
+        for call in api_tool_calls(choice.index, choice.tool_calls)
+    ]
     if choice.function_call:
-        calls.append({"function": choice.function_call})
-    return calls
+        out.append(
+            {
+                "id": "function_call",
+                "name": choice.function_call.get("name") or "",
+                "arguments": choice.function_call.get("arguments") or "",
+                "legacy": True,
+            }
+        )
+    return out
+
+
+def result_messages(turn: Turn) -> list[dict[str, Any]]:
+    """One ``tool`` message per call (``tool_call_id``), or a ``function`` message."""
+    msgs = []
+    for call in calls_of(turn):
+        text = turn.tool_results.get(call["id"], "")
+        if call["legacy"]:
+            msgs.append({"role": "function", "name": call["name"], "content": text})
+        else:
+            msgs.append({"role": "tool", "tool_call_id": call["id"], "content": text})
+    return msgs
 
 
 def blocker(
@@ -40,7 +71,7 @@ def blocker(
         return None
     last = conv.turns[history_end - 1]
     answering = bool(input_messages) and input_messages[0].get("role") in ("tool", "function")
-    n = len(unanswered_calls(last))
+    n = len(calls_of(last))
     if n and not answering:
         return (
             f"The last reply made {n} tool call{'s' if n != 1 else ''} that {'have' if n != 1 else 'has'} "

@@ -14,7 +14,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Collapsible, Static
 
 from ...core.conversation import Turn
-from ...core.verify import fetch_attestation, verify_reply
+from ...core.session import ChatSession
+from ...core.verify import fetch_attestation
 from ..safe import safe
 from ..workers import ReportsWorkerFailures
 
@@ -43,10 +44,11 @@ class VerifyScreen(ReportsWorkerFailures, ModalScreen[None]):
     """
     BINDINGS = [Binding("escape", "close", "Close"), Binding("a", "attest", "Attestation")]
 
-    def __init__(self, turn: Turn, client: Any, model: str) -> None:
+    def __init__(self, turn: Turn, session: ChatSession, model: str) -> None:
         super().__init__()
         self.turn = turn
-        self.client = client
+        self.session = session  # verifies, stores the result on the turn (and saves it)
+        self.client = session.client
         # The model id we asked for: the endpoints route by it, while the id a reply
         # reports may be the backend's own name (e.g. a path to the weights).
         self.model = (turn.params or {}).get("model") or model or turn.model or ""
@@ -71,15 +73,7 @@ class VerifyScreen(ReportsWorkerFailures, ModalScreen[None]):
     @work(group="sig", exit_on_error=False)
     async def check_signature(self) -> None:
         t = self.turn
-        result = await verify_reply(
-            self.client,
-            completion_id=t.completion_id,
-            model=self.model,
-            request_sha256=t.request_sha256,
-            response_sha256=t.response_sha256,
-            complete=t.response_complete,
-        )
-        t.verification = result.to_dict()
+        result = await self.session.verify(t, self.model)
         lines = [f"Signature: {result.verdict.upper()}", result.detail]
         if result.checks:
             lines += [f"✓ {c}" for c in result.checks]
@@ -94,9 +88,6 @@ class VerifyScreen(ReportsWorkerFailures, ModalScreen[None]):
             if result.verdict == "verified"
             else ("unknown" if result.verdict == "not available" else "bad")
         )
-        chat = getattr(self.app, "chat", None)
-        if chat is not None:
-            chat.refresh_turn(t)
 
     def action_attest(self) -> None:
         self.attest()

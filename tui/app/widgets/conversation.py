@@ -12,8 +12,9 @@ from textual.message import Message
 from textual.widgets import Static
 
 from ...core.conversation import Conversation, Turn
+from ...core.sendcheck import calls_of
 from ..workers import ReportsWorkerFailures
-from .tool_calls import ToolCallsPanel, calls_of
+from .tool_calls import ToolCallsPanel
 from .turn import TurnView
 
 # What is mounted when a conversation opens, and each time the user reaches the top:

@@ -5,7 +5,6 @@ the turn, so a partial answer survives leaving and coming back."""
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -14,49 +13,11 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Button, Static, TextArea
 
-from ...api.shapes import api_tool_calls
 from ...core.conversation import Turn
 from ...core.sanitize import neutralize
+from ...core.sendcheck import calls_of
 from ...core.tools import ToolSettings, check_arguments
 from ..safe import Exact
-
-
-def calls_of(turn: Turn) -> list[dict[str, Any]]:
-    """The chosen choice's calls as [{id, name, arguments, legacy}]."""
-    choice = turn.chosen_choice()
-    if choice is None:
-        return []
-    out = [
-        {
-            "id": call["id"],
-            "name": call["function"]["name"],
-            "arguments": call["function"]["arguments"],
-            "legacy": False,
-        }
-        for call in api_tool_calls(choice.index, choice.tool_calls)
-    ]
-    if choice.function_call:
-        out.append(
-            {
-                "id": "function_call",
-                "name": choice.function_call.get("name") or "",
-                "arguments": choice.function_call.get("arguments") or "",
-                "legacy": True,
-            }
-        )
-    return out
-
-
-def result_messages(turn: Turn) -> list[dict[str, Any]]:
-    """One ``tool`` message per call (``tool_call_id``), or a ``function`` message."""
-    msgs = []
-    for call in calls_of(turn):
-        text = turn.tool_results.get(call["id"], "")
-        if call["legacy"]:
-            msgs.append({"role": "function", "name": call["name"], "content": text})
-        else:
-            msgs.append({"role": "tool", "tool_call_id": call["id"], "content": text})
-    return msgs
 
 
 class ToolCallsPanel(Vertical):

@@ -1,0 +1,1 @@
+"""The chat screen's parts: running a turn, editing, replies and tools (mixins)."""

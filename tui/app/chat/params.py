@@ -1,0 +1,88 @@
+"""The chat screen's parameters: what is typed in the sidebar goes to the session, which
+validates it; the sidebar, the top bar and the request preview show the result."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import work
+
+from ...core.session import ChatSession
+from ..screens.model_picker import ModelPickerScreen
+from ..widgets.composer import Composer
+from ..widgets.preview import RequestPreview
+from ..widgets.sidebar import ParamSidebar
+
+
+class ParamActions:
+    """Mixin for the chat screen."""
+
+    session: ChatSession
+
+    def on_param_sidebar_changed(self, event: ParamSidebar.Changed) -> None:
+        screen: Any = self
+        sidebar, session = screen.query_one(ParamSidebar), self.session
+        if event.name == "model":
+            session.set_model(event.value)
+        elif event.name == "system":
+            session.set_system(event.value)
+        elif event.name == "stop":
+            session.type_stops(event.value)
+        else:
+            session.type_param(event.name, event.value)
+        params = session.params
+        sidebar.show_param(event.name, params.value(event.name), params.errors.get(event.name))
+        screen.update_topbar()
+        self.refresh_preview()
+        sidebar.mark_unsupported(session.supported_parameters())
+
+    def use_model(self, model: str) -> None:
+        """A model id from outside (the picker, GET /models): the session takes it, the
+        sidebar shows it."""
+        screen: Any = self
+        self.session.set_model(model)
+        sidebar = screen.query_one(ParamSidebar)
+        sidebar.set_model(model)
+        screen.update_topbar()
+        self.refresh_preview()
+        sidebar.mark_unsupported(self.session.supported_parameters())
+
+    def refresh_preview(self) -> None:
+        screen: Any = self
+        body = self.session.preview(screen.query_one(Composer).text)
+        problems = [f"invalid: {e}" for e in self.session.errors().values()]
+        found = self.session.hints(body)
+        screen.query_one(ParamSidebar).show_hints(found)
+        if screen.has_class("preview"):
+            screen.query_one(RequestPreview).show_body(body, problems + found)
+
+    @work(exclusive=True, group="models", exit_on_error=False)
+    async def auto_model(self) -> None:
+        screen: Any = self
+        try:
+            models = await self.session.models()
+        except Exception as exc:  # unreachable, or not an OpenAI-style list: say so now
+            self.notify(  # type: ignore[attr-defined]
+                f"No model set, and the model list of {screen.endpoint.base_url} could not "
+                f"be read: {getattr(exc, 'message', None) or exc}. Type a model in the "
+                "sidebar.",
+                severity="warning",
+                title="No model",
+                timeout=10,
+            )
+            return
+        if models and not self.session.conversation.model:
+            self.use_model(models[0].id)
+
+    def action_pick_model(self) -> None:
+        screen: Any = self
+
+        def done(model: str | None) -> None:
+            if model:
+                self.use_model(model)
+
+        picker = ModelPickerScreen(self.session.models, self.session.conversation.model)
+        screen.app.push_screen(picker, done)
+
+    def on_param_sidebar_pick_model(self) -> None:
+        self.action_pick_model()

@@ -1,0 +1,98 @@
+"""What the chat screen does with finished replies: show another reply or choice, use a
+choice, lay choices out, verify a signature. State changes go through the session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import work
+
+from ...core.sanitize import neutralize
+from ...core.session import ChatSession
+from ...core.turn import Turn
+from ..widgets.conversation import ConversationView
+from ..widgets.turn import TurnView
+
+
+class ReplyActions:
+    """Mixin for the chat screen."""
+
+    session: ChatSession
+    active_turn: Turn | None
+    active_view: TurnView | None
+
+    async def action_other_reply(self, step: int) -> None:
+        """Show the previous or next reply to the last message (kept by regenerate)."""
+        screen: Any = self
+        turns = self.session.conversation.turns
+        if self.active_turn is not None or not turns:
+            return
+        turn = turns[-1]
+        number = turn.reply_no + step
+        if turn.replies < 2 or not 0 <= number < turn.replies:
+            self.notify(  # type: ignore[attr-defined]
+                f"Reply {turn.reply_no + 1} of {turn.replies}: ctrl+g makes another.",
+                timeout=2,
+            )
+            return
+        self.session.show_reply(turn, number)  # saved: this reply continues
+        conversation = screen.query_one(ConversationView)
+        view = conversation.last_turn_view()
+        if view is not None:
+            await view.rebuild()
+        await conversation.show_tool_calls(self.session.conversation)
+        screen.refresh_preview()
+
+    async def action_toggle_columns(self) -> None:
+        screen: Any = self
+        view = screen.query_one(ConversationView)
+        await view.set_columns(not view.columns)
+        self.notify("Choices side by side" if view.columns else "Choices as tabs", timeout=2)
+
+    def target_turn_view(self) -> TurnView | None:
+        screen: Any = self
+        return self.active_view or screen.query_one(ConversationView).last_turn_view()
+
+    def action_next_choice(self) -> None:
+        view = self.target_turn_view()
+        if view is not None:
+            view.cycle(1)
+
+    async def action_use_choice(self) -> None:
+        screen: Any = self
+        view = self.target_turn_view()
+        if view is None or view.turn.pending:
+            return
+        index = view.choose_active()
+        self.session.changed(view.turn)
+        screen.refresh_preview()
+        await screen.query_one(ConversationView).show_tool_calls(self.session.conversation)
+        self.notify(f"Choice {index + 1} continues the conversation.", timeout=2)
+
+    def action_verify(self) -> None:
+        screen: Any = self
+        view = self.target_turn_view()
+        if view is None or view.turn.pending:
+            self.notify("No finished reply to verify yet.", severity="warning")
+            return
+        from ..screens.verify import VerifyScreen
+
+        model = self.session.conversation.model
+        screen.app.push_screen(VerifyScreen(view.turn, self.session, model))
+
+    @work(group="verify", exit_on_error=False)
+    async def verify_turn(self, turn: Turn, quiet: bool = False) -> None:
+        result = await self.session.verify(turn)  # stored on the turn, saved, redrawn
+        if not quiet or result.verdict != "verified":
+            self.notify(  # type: ignore[attr-defined]
+                neutralize(f"Signature: {result.verdict}. {result.detail}"),
+                timeout=6,
+                severity="information" if result.verdict == "verified" else "warning",
+            )
+
+    def show_verified(self, turn: Turn) -> None:
+        """Redraw the meta line of ``turn`` (its verification changed)."""
+        screen: Any = self
+        for view in screen.query_one(ConversationView).turn_views():
+            if view.turn is turn:
+                view._update_meta()

@@ -1,0 +1,389 @@
+"""One chat session: the conversation, the parameters as typed (with their errors), the
+tools, the turn in flight, the model list, and every way to send.
+
+Every send (a typed message, regenerate or retry, edit-and-resend, tool results) goes
+through :meth:`ChatSession.prepare`, which runs every check in one order: a reply still
+running, invalid parameters, no model, what blocks the request (unanswered tool calls),
+the request's own validation, then the doubts to confirm (JSON mode with no mention of
+JSON, an interrupted reply in the history, empty tool results). A doubt goes back to the
+caller, who asks and prepares again with ``confirmed=``.
+
+Running a turn is three steps, so a UI can keep drawing while the reply arrives and end
+the turn only after its last frame: :meth:`start` (the pending turn), :meth:`launch` (the
+HTTP exchange in a task of its own; :meth:`cancel` stops it, keeping what arrived) and
+:meth:`finish` (records frozen, listeners told). :meth:`run` does all three.
+
+Listeners receive typed events (:mod:`tui.core.events`), in order. Plain Python."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from ..api.errors import APIError
+from ..api.schema import ChatRequest, InvalidParameter
+from .conversation import Conversation, Turn
+from .events import (
+    Checkpoint,
+    ChoicesChanged,
+    Event,
+    Failed,
+    TurnChanged,
+    TurnFinished,
+    TurnStarted,
+)
+from .paramspec import hints
+from .paramstate import ParamState
+from .sendcheck import Doubt, blocker, doubts, result_messages
+
+SAVE_EVERY = 3.0  # seconds between saves of a reply still arriving
+
+Listener = Callable[[Event], None]
+
+
+@dataclass(frozen=True)
+class Blocked:
+    """Why a send cannot go. ``param`` names the parameter when one is invalid."""
+
+    title: str
+    message: str
+    param: str | None = None
+    reason: str = ""  # an invalid parameter's message, without its name
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A send, prepared: the request when every check passed, else what blocks it or
+    the doubt to confirm first."""
+
+    input: list[dict[str, Any]]
+    upto: int | None = None  # resend from this turn (the later ones are dropped)
+    again: Turn | None = None  # regenerate: the replies of this turn are kept
+    confirmed: frozenset[str] = frozenset()
+    request: ChatRequest | None = None
+    blocked: Blocked | None = None
+    doubt: Doubt | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self.request is not None and self.blocked is None and self.doubt is None
+
+
+@dataclass
+class _Confirmations:
+    """Doubts the user said yes to, kept until they no longer apply."""
+
+    json: bool = False  # until the parameters change
+    cut: set[str] = field(default_factory=set)  # interrupted turns let go as history
+
+
+class ChatSession:
+    def __init__(
+        self,
+        conversation: Conversation,
+        client: Any,
+        *,
+        auto_verify: bool = False,
+        demo: bool = False,
+    ) -> None:
+        self.conversation = conversation
+        self.client = client
+        self.auto_verify = auto_verify and not demo
+        self.params = ParamState(conversation.params)
+        self.active: Turn | None = None  # started, not finished
+        self.last_exchange: Any = None
+        self._listeners: list[Listener] = []
+        self._confirmed = _Confirmations()
+        self._request: ChatRequest | None = None
+        self._http: asyncio.Task[None] | None = None
+        self._exchange: Any = None
+        self._next_save = 0.0
+        self._models: list[Any] | None = None
+
+    # -- listeners --------------------------------------------------------------------
+
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Listener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def emit(self, event: Event) -> None:
+        for listener in list(self._listeners):
+            listener(event)
+
+    # -- the conversation and its parameters --------------------------------------------
+
+    def load(self, conversation: Conversation) -> None:
+        """Switch to another conversation (nothing may be running)."""
+        self.conversation = conversation
+        self.params.load(conversation.params)
+        self._confirmed = _Confirmations()
+
+    @property
+    def toolset(self) -> Any:
+        return self.conversation.toolset
+
+    def set_model(self, model: str) -> None:
+        self.conversation.model = model
+        self._params_changed()
+
+    def set_system(self, system: str) -> None:
+        self.conversation.system = system
+        self._params_changed()
+
+    def type_param(self, name: str, text: str) -> str | None:
+        """Text typed for a parameter: its error, if any (see :class:`ParamState`)."""
+        error = self.params.type_text(name, text)
+        self._params_changed()
+        return error
+
+    def type_stops(self, texts: list[str]) -> None:
+        self.params.type_stops(texts)
+        self._params_changed()
+
+    def set_tool_mode(self, choice: str, legacy: bool) -> None:
+        self.toolset.choice = choice
+        self.toolset.legacy = legacy
+
+    def _params_changed(self) -> None:
+        self.conversation.params = self.params.request_params()
+        self._confirmed.json = False
+
+    def errors(self) -> dict[str, str]:
+        return dict(self.params.errors)
+
+    def preview(self, draft: str = "") -> dict[str, Any]:
+        """The next request's body as it stands, the draft included (not validated)."""
+        return self.conversation.preview(draft)
+
+    def hints(self, body: dict[str, Any]) -> list[str]:
+        return hints(self.conversation.params, body["messages"])
+
+    # -- the model list ---------------------------------------------------------------
+
+    async def models(self) -> list[Any]:
+        """The endpoint's models (GET /models once; raises what the client raises)."""
+        if self._models is None:
+            self._models = await self.client.list_models()
+        return self._models
+
+    def forget_models(self) -> None:
+        self._models = None
+
+    def supported_parameters(self) -> list[str] | None:
+        """What the selected model lists as supported (None when not known)."""
+        info = next((m for m in self._models or [] if m.id == self.conversation.model), None)
+        return info.supported_parameters if info else None
+
+    # -- every way to send ------------------------------------------------------------
+
+    def send(self, text: str, *, confirmed: frozenset[str] = frozenset()) -> Plan:
+        return self.prepare([{"role": "user", "content": text}], confirmed=confirmed)
+
+    def edit_and_resend(
+        self, turn: Turn, text: str, *, confirmed: frozenset[str] = frozenset()
+    ) -> Plan:
+        """Send ``text`` in place of ``turn``'s message: that turn and later ones go."""
+        upto = self.conversation.turns.index(turn)
+        message = {"role": "user", "content": text}
+        return self.prepare([message], upto=upto, confirmed=confirmed)
+
+    def regenerate(self, *, confirmed: frozenset[str] = frozenset()) -> Plan:
+        """The last turn's input again (regenerate, or retry after an error): its
+        earlier replies are kept with the new one."""
+        turns = self.conversation.turns
+        if not turns:
+            return Plan([], blocked=Blocked("Not sent", "There is no message to send again."))
+        last = turns[-1]
+        return self.prepare(last.input, upto=len(turns) - 1, again=last, confirmed=confirmed)
+
+    def send_tool_results(self, *, confirmed: frozenset[str] = frozenset()) -> Plan:
+        """The results typed for the last reply's tool calls."""
+        turns = self.conversation.turns
+        messages = result_messages(turns[-1]) if turns else []
+        if not messages:
+            message = "The last reply made no tool calls to answer."
+            return Plan([], blocked=Blocked("Not sent", message))
+        return self.prepare(messages, confirmed=confirmed)
+
+    def confirm(self, plan: Plan) -> Plan:
+        """The user said yes to ``plan.doubt``: remember it and prepare again."""
+        assert plan.doubt is not None
+        kind = plan.doubt.kind
+        if kind == "json":
+            self._confirmed.json = True
+        elif kind == "cut":
+            cut = self.conversation.interrupted_turns(plan.upto)
+            self._confirmed.cut.update(t.id for t in cut)
+        return self.prepare(
+            plan.input, upto=plan.upto, again=plan.again, confirmed=plan.confirmed | {kind}
+        )
+
+    def prepare(
+        self,
+        input_messages: list[dict[str, Any]],
+        *,
+        upto: int | None = None,
+        again: Turn | None = None,
+        confirmed: frozenset[str] = frozenset(),
+    ) -> Plan:
+        """Every check, in one order, for every send."""
+        plan = Plan(input_messages, upto=upto, again=again, confirmed=confirmed)
+        conv = self.conversation
+        if self.active is not None:
+            message = "A reply is still streaming: esc cancels it."
+            return replace(plan, blocked=Blocked("Busy", message))
+        if self.params.errors:
+            name, msg = next(iter(self.params.errors.items()))
+            message = f"Fix {name} before sending: {msg}"
+            return replace(plan, blocked=Blocked("Invalid parameter", message, name, msg))
+        if not conv.model:
+            message = "No model: pick one with F4 or type it in the sidebar."
+            return replace(plan, blocked=Blocked("No model", message))
+        problem = blocker(conv, input_messages, upto)
+        if problem:
+            return replace(plan, blocked=Blocked("Not sent", problem))
+        try:
+            request = conv.build(input_messages, upto=upto)
+        except InvalidParameter as exc:
+            message = f"{exc.param}: {exc.message}"
+            blocked = Blocked("Invalid parameter", message, exc.param, exc.message)
+            return replace(plan, blocked=blocked)
+        plan = replace(plan, request=request)
+        for doubt in doubts(conv, input_messages, upto, request.body()):
+            if self._settled(doubt, confirmed, upto):
+                continue
+            return replace(plan, doubt=doubt)
+        return plan
+
+    def _settled(self, doubt: Doubt, confirmed: frozenset[str], upto: int | None) -> bool:
+        if doubt.kind in confirmed or (doubt.kind == "json" and self._confirmed.json):
+            return True
+        cut = self.conversation.interrupted_turns(upto)
+        return doubt.kind == "cut" and all(t.id in self._confirmed.cut for t in cut)
+
+    # -- running a turn ---------------------------------------------------------------
+
+    def start(self, plan: Plan) -> Turn:
+        """The pending turn of a ready plan (later turns dropped for a resend)."""
+        if not plan.ready or plan.request is None:
+            raise ValueError("start() needs a ready plan")
+        if self.active is not None:
+            raise RuntimeError("a turn is already running")
+        conv = self.conversation
+        if plan.upto is not None:
+            conv.truncate(plan.upto)
+        turn = conv.start_turn(plan.input, plan.request)
+        if plan.again is not None:
+            turn.earlier = plan.again.all_replies()
+            turn.reply_no = len(turn.earlier)
+        self.active = turn
+        self._request = plan.request
+        self._exchange = None
+        self.emit(TurnStarted(turn))
+        return turn
+
+    def launch(self, turn: Turn) -> asyncio.Task[None]:
+        """The HTTP exchange of the started ``turn``, in a task of its own."""
+        self._http = asyncio.create_task(self.exchange(turn))
+        return self._http
+
+    @property
+    def receiving(self) -> bool:
+        """The exchange is still running (not merely waiting to be finished)."""
+        return self._http is not None and not self._http.done()
+
+    def cancel(self) -> bool:
+        """Stop the exchange (what arrived is kept). False when none is running."""
+        if not self.receiving:
+            return False
+        assert self._http is not None
+        self._http.cancel()
+        return True
+
+    async def exchange(self, turn: Turn) -> None:
+        """The HTTP exchange alone: whatever happens, the accumulator ends in a state."""
+        acc = turn.live
+        assert acc is not None and self._request is not None
+        self._next_save = asyncio.get_running_loop().time() + SAVE_EVERY
+        try:
+            _, exchange = await self.client.chat(
+                self._request, acc, on_update=lambda a: self._updated(turn)
+            )
+            turn.record_exchange(exchange)
+            self._exchange = self.last_exchange = exchange
+        except asyncio.CancelledError:
+            acc.cancel()  # esc: keep what arrived
+        except Exception as exc:  # a bug below must not leave the turn pending
+            acc.fail(APIError(message=f"{type(exc).__name__}: {exc}", kind="protocol"))
+
+    def _updated(self, turn: Turn) -> None:
+        self.emit(ChoicesChanged(turn))
+        now = asyncio.get_running_loop().time()
+        if now >= self._next_save:
+            self._next_save = now + SAVE_EVERY
+            self.checkpoint()
+
+    def checkpoint(self) -> None:
+        """Tell listeners to save what has arrived of the running turn."""
+        if self.active is not None:
+            self.emit(Checkpoint(self.active))
+
+    def finish(self, turn: Turn) -> None:
+        """Freeze the reply into records; the turn is over. Listeners hear
+        :class:`TurnFinished` (then :class:`Failed` when it ended in an error)."""
+        if turn.live is not None:
+            turn.finish(turn.live)
+        if self.active is turn:
+            self.active = None
+            self._http = None
+            self._request = None
+        self.emit(TurnFinished(turn, self._exchange))
+        if turn.error:
+            self.emit(Failed(turn, turn.error))
+
+    async def run(self, plan: Plan) -> Turn:
+        """Start, exchange and finish in one go (no UI to draw in between)."""
+        turn = self.start(plan)
+        try:
+            await self.launch(turn)
+        finally:
+            self.finish(turn)
+        return turn
+
+    # -- finished turns ---------------------------------------------------------------
+
+    def show_reply(self, turn: Turn, number: int) -> None:
+        """Make reply ``number`` of ``turn`` the one that continues the conversation."""
+        turn.show_reply(number)
+        self.emit(TurnChanged(turn))
+
+    def changed(self, turn: Turn) -> None:
+        """A finished turn was changed from outside (a choice picked): save it."""
+        self.emit(TurnChanged(turn))
+
+    def should_verify(self, turn: Turn) -> bool:
+        return self.auto_verify and bool(turn.completion_id and turn.response_complete)
+
+    async def verify(
+        self, turn: Turn, model: str | None = None, *, complete: bool | None = None
+    ) -> Any:
+        """Check the reply's signature; the result is stored on the turn (and saved)."""
+        from .verify import verify_reply
+
+        result = await verify_reply(
+            self.client,
+            completion_id=turn.completion_id,
+            # the model we asked for: the endpoint routes by it (a reply may name a path)
+            model=model or (turn.params or {}).get("model") or turn.model or "",
+            request_sha256=turn.request_sha256,
+            response_sha256=turn.response_sha256,
+            complete=turn.response_complete if complete is None else complete,
+        )
+        turn.verification = result.to_dict()
+        self.emit(TurnChanged(turn))
+        return result
