@@ -14,8 +14,8 @@ from tui.api.shapes import (
     content_text,
     prune_stream_options,
 )
-from tui.app.widgets.tool_calls import calls_of, result_messages
 from tui.core.conversation import Conversation
+from tui.core.sendcheck import calls_of, result_messages
 from tui.core.turn import Turn
 
 IMAGE = {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}
