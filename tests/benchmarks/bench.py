@@ -8,6 +8,7 @@
     python -m tests.benchmarks.bench idle [--turns N]
     python -m tests.benchmarks.bench save [--turns N]
     python -m tests.benchmarks.bench search [--conversations N]
+    python -m tests.benchmarks.bench bytes [--runs N]
     python -m tests.benchmarks.bench all
 
 Each drives the real app headless (``App.run_test(size=(120, 40))``) against a loopback
@@ -307,7 +308,7 @@ def startup(as_json: bool) -> dict[str, Any]:
 def long(as_json: bool) -> dict[str, Any]:
     from .long_bench import long as run
 
-    return run(_ARGS.turns)
+    return run(_ARGS.turns, _ARGS.runs)
 
 
 IDLE_SECONDS = 4.0
@@ -400,7 +401,14 @@ BENCHES = {
     "idle": idle,
     "save": lambda as_json: _store_bench().save(as_json, _ARGS.turns),
     "search": lambda as_json: _store_bench().search(as_json, _ARGS.conversations),
+    "bytes": lambda as_json: _bytes_bench().bytes_written(runs=_ARGS.runs),
 }
+
+
+def _bytes_bench() -> Any:
+    from . import bytes_bench
+
+    return bytes_bench
 
 
 def _store_bench() -> Any:
@@ -412,6 +420,7 @@ def _store_bench() -> Any:
 class _Args:
     turns = 1000
     conversations = 1000
+    runs = 3
 
 
 _ARGS = _Args()
@@ -427,8 +436,9 @@ def main(argv: list[str] | None = None) -> int:
         "--turns", type=int, default=1000, help="save, long, idle: turns of the conversation"
     )
     p.add_argument("--conversations", type=int, default=1000, help="search: files to search")
+    p.add_argument("--runs", type=int, default=3, help="bytes, long: runs (the median is shown)")
     args = p.parse_args(argv)
-    _ARGS.turns, _ARGS.conversations = args.turns, args.conversations
+    _ARGS.turns, _ARGS.conversations, _ARGS.runs = args.turns, args.conversations, args.runs
     names = list(BENCHES) if args.bench == "all" else [args.bench]
     out: dict[str, Any] = {}
     for name in names:

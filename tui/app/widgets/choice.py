@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import contextlib
 import json
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
 
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import ScrollableContainer, Vertical
 from textual.content import Content
 from textual.highlight import highlight
 from textual.widgets import Collapsible, Markdown, Static
@@ -17,6 +18,14 @@ from ...core.blocks import first_cut, split_markdown
 from ...core.sanitize import neutralize
 
 CHUNK = 1500  # characters of Markdown per piece before a new piece starts at a safe cut
+# While a reply streams in a conversation taller than its window, its last piece keeps
+# spare rows below its text, claimed RESERVE rows at a time: a new line of text then
+# changes the height of nothing above it, and the anchored conversation does not scroll.
+# Every change of the conversation's height repaints every row of it on screen (twice:
+# Textual lays out again after a resize), so a reply costs those repaints once per
+# RESERVE rows instead of once per row: the bytes that cross an SSH link (issue 18).
+# The spare rows go when the reply ends.
+RESERVE = 12
 
 FINISH_LABELS = {
     "stop": "stop",
@@ -25,6 +34,30 @@ FINISH_LABELS = {
     "function_call": "function call",
     "content_filter": "filtered",
 }
+
+
+class ChoiceLike(Protocol):
+    """What a choice view reads of a choice: the live ``ChoiceState`` (tui/api/accumulate.py)
+    and the saved ``ChoiceRecord`` (tui/core/turn.py) both are one. Tool calls are read
+    from ``to_dict()``, which both give in the API's shape; ``tool_calls`` and
+    ``function_call`` are only tested for being there (a dict of calls in one, a list in
+    the other)."""
+
+    @property
+    def index(self) -> int: ...
+    @property
+    def content(self) -> str | None: ...
+    @property
+    def refusal(self) -> str | None: ...
+    @property
+    def reasoning(self) -> str | None: ...
+    @property
+    def finish_reason(self) -> str | None: ...
+    @property
+    def tool_calls(self) -> object: ...
+    @property
+    def function_call(self) -> object: ...
+    def to_dict(self) -> dict[str, Any]: ...
 
 
 def _fmt_args(arguments: str) -> str:
@@ -60,7 +93,7 @@ class ChoiceView(Vertical):
         self._settled = 0  # leading pieces that are fresh renders of their source
         self._final = False
         self._ready = False
-        self._deferred: tuple[str, tuple[Any, ...]] | None = None
+        self._deferred: Callable[[], Awaitable[None]] | None = None
 
     def compose(self) -> ComposeResult:
         with Collapsible(title="Reasoning", collapsed=True, classes="reasoning hidden"):
@@ -74,9 +107,8 @@ class ChoiceView(Vertical):
     async def on_mount(self) -> None:
         self._ready = True
         if self._deferred is not None:
-            name, args = self._deferred
-            self._deferred = None
-            await getattr(self, name)(*args)
+            deferred, self._deferred = self._deferred, None
+            await deferred()
 
     @property
     def pieces(self) -> list[Markdown]:
@@ -109,6 +141,48 @@ class ChoiceView(Vertical):
             if text:
                 await self.mount(Markdown("", open_links=False), after=closed)
 
+    def _reserve(self) -> None:
+        """Keep spare rows below the growing piece (see RESERVE). A piece closed while
+        streaming hands what it had spare to the next, so the reply's height does not
+        change when a piece is closed."""
+        *closed, last = self.pieces
+        spare = 0
+        for piece in closed:
+            floor = piece.styles.min_height
+            if floor is not None:
+                spare = max(int(floor.value) - _content_rows(piece), 0)
+                piece.styles.min_height = None
+        floor = last.styles.min_height
+        if floor is None and not spare and not self._scrolls():
+            return  # nothing scrolls yet: the reply grows as it always did
+        if floor is None and not spare and self._beside_others():
+            # Columns reserving each on its own moved the conversation more often,
+            # not less (measured: n=3 columns wrote 490 KB with, 350 KB without).
+            return
+        used = max(_content_rows(last), 0)
+        if floor is None or last.size.height > floor.value:
+            used = max(used, last.size.height)  # (past the floor, its height is its text)
+        if floor is None and spare:
+            last.styles.min_height = spare
+        elif floor is None or used + 2 >= floor.value:  # (the layout is a frame old)
+            last.styles.min_height = used + RESERVE
+
+    def _scrolls(self) -> bool:
+        """Whether the conversation around this choice is taller than its window."""
+        for node in self.ancestors:
+            if isinstance(node, ScrollableContainer):
+                return node.max_scroll_y > 0
+        return False
+
+    def _beside_others(self) -> bool:
+        parent = self.parent
+        return parent is not None and sum(1 for c in parent.children if c.display) > 1
+
+    def _unreserve(self) -> None:
+        for piece in self.pieces:
+            if piece.styles.min_height is not None:
+                piece.styles.min_height = None
+
     async def _render_whole(self, text: str, keep: int = 0) -> None:
         """One fresh render of ``text``, in pieces cut at safe points. The first ``keep``
         pieces already are fresh renders of the first parts, and stay as they are."""
@@ -138,10 +212,10 @@ class ChoiceView(Vertical):
 
     # -- streaming --------------------------------------------------------------------
 
-    async def update_from(self, state: Any) -> None:
-        """``state``: a live ChoiceState or a saved ChoiceRecord-like object."""
+    async def update_from(self, state: ChoiceLike) -> None:
+        """``state``: the live choice (or a saved one)."""
         if not self._ready:
-            self._deferred = ("update_from", (state,))
+            self._deferred = lambda: self.update_from(state)
             return
         content = state.content or ""
         if len(content) > self._shown:
@@ -152,6 +226,7 @@ class ChoiceView(Vertical):
             # (MarkdownStream is not used: stopping it before its task has run raises
             # CancelledError into the caller and drops what was pending.)
             await self._append(neutralize(new))
+            self._reserve()
         reasoning = state.reasoning or ""
         if len(reasoning) != self._reasoning_shown:
             self._reasoning_shown = len(reasoning)
@@ -160,7 +235,7 @@ class ChoiceView(Vertical):
             self.query_one("#reasoning-text", Static).update(Content(neutralize(reasoning)))
         self._show_extras(state)
 
-    def _show_extras(self, state: Any) -> None:
+    def _show_extras(self, state: ChoiceLike) -> None:
         refusal = state.refusal or ""
         node = self.query_one(".refusal", Static)
         node.set_class(not refusal, "hidden")
@@ -172,12 +247,15 @@ class ChoiceView(Vertical):
         if calls:
             node.update(Content(neutralize("\n".join(calls))))
 
-    async def finalize(self, state: Any, error: Any = None, cancelled: bool = False) -> None:
+    async def finalize(
+        self, state: ChoiceLike, error: dict[str, Any] | None = None, cancelled: bool = False
+    ) -> None:
         """The reply is over: one full render of the content, then errors and marks."""
         if not self._ready:
-            self._deferred = ("finalize", (state, error, cancelled))
+            self._deferred = lambda: self.finalize(state, error, cancelled)
             return
         content = state.content or ""
+        self._unreserve()
         if self.json_mode and content and not self._final:
             text = content
             with contextlib.suppress(ValueError):
@@ -217,7 +295,7 @@ class ChoiceView(Vertical):
 KIND_LABELS = {"api": "API error", "interrupted": "Interrupted", "redirect": "Redirect"}
 
 
-def error_text(error: Any) -> str:
+def error_text(error: dict[str, Any] | str) -> str:
     if isinstance(error, dict):
         status = error.get("status")
         kind = error.get("kind") or "error"
@@ -235,25 +313,36 @@ def error_text(error: Any) -> str:
     return f"Error: {error}\nctrl+g retries."
 
 
-def _tool_calls(state: Any) -> list[str]:
+def _tool_calls(state: ChoiceLike) -> list[str]:
+    if not state.tool_calls and not state.function_call:
+        return []  # (to_dict() is not free: most frames of most replies stop here)
+    d = state.to_dict()
     out: list[str] = []
-    calls = state.tool_calls
-    if isinstance(calls, dict):  # live ChoiceState
-        items = [(t.id, t.name, t.arguments) for t in state.ordered_tool_calls()]
-    else:
-        items = [
-            (
-                c.get("id"),
-                (c.get("function") or {}).get("name"),
-                (c.get("function") or {}).get("arguments", ""),
-            )
-            for c in calls or []
-        ]
-    for cid, name, args in items:
-        out.append(f"🔧 {name or '?'}  ({cid or 'no id'})\n{_fmt_args(args or '')}")
-    fc = state.function_call
-    if fc is not None:
-        name = fc.name if hasattr(fc, "name") else fc.get("name")
-        args = fc.arguments if hasattr(fc, "arguments") else fc.get("arguments", "")
-        out.append(f"ƒ {name or '?'} (legacy function_call)\n{_fmt_args(args or '')}")
+    for c in d.get("tool_calls") or []:
+        fn = c.get("function") or {}
+        out.append(
+            f"🔧 {fn.get('name') or '?'}  ({c.get('id') or 'no id'})\n"
+            f"{_fmt_args(fn.get('arguments') or '')}"
+        )
+    fc = d.get("function_call")
+    if fc:
+        out.append(
+            f"ƒ {fc.get('name') or '?'} (legacy function_call)\n"
+            f"{_fmt_args(fc.get('arguments') or '')}"
+        )
     return out
+
+
+def _content_rows(piece: Markdown) -> int:
+    """The rows the blocks of ``piece`` take, as last laid out (its own height can be
+    more: the reserve), counting two for each block mounted since."""
+    top = piece.content_region.y
+    bottom, unplaced = top, 0
+    for block in piece.children:
+        if not block.display:
+            continue
+        if block.region.height:
+            bottom = max(bottom, block.region.bottom + block.styles.margin.bottom)
+        else:
+            unplaced += 1
+    return bottom - top + 2 * unplaced

@@ -15,7 +15,7 @@ from ...core.conversation import Conversation, Turn
 from ...core.sendcheck import calls_of
 from ..workers import ReportsWorkerFailures
 from .tool_calls import ToolCallsPanel
-from .turn import TurnView
+from .turn import MessageView, TurnView
 
 # What is mounted when a conversation opens, and each time the user reaches the top:
 # the latest turns up to this many characters of text (a few screenfuls), at least one
@@ -56,7 +56,6 @@ class ConversationView(ReportsWorkerFailures, VerticalScroll, can_focus=True):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.json_mode = False
         self.columns = False
         self._earlier: list[Turn] = []  # turns not mounted yet, oldest first
         self._mounting_earlier = False
@@ -137,6 +136,19 @@ class ConversationView(ReportsWorkerFailures, VerticalScroll, can_focus=True):
 
     async def on_earlier_turns_wanted(self, event: EarlierTurns.Wanted) -> None:
         await self.show_earlier()
+
+    async def on_message_view_past_top(self, event: MessageView.PastTop) -> None:
+        """Up from the first message shown: mount the earlier turns and step into them."""
+        event.stop()
+        if not await self.show_earlier():
+            return
+        views = list(self.query(MessageView).results(MessageView))
+        at = views.index(event.view) - 1 if event.view in views else -1
+        if at >= 0:
+            target = views[at]
+            target.focus(scroll_visible=False)
+            # after show_earlier has put the view back where it was
+            self.call_after_refresh(target.scroll_visible, animate=False)
 
     async def add_turn(self, turn: Turn) -> TurnView:
         self.query_one("#empty").display = False

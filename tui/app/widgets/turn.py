@@ -3,6 +3,7 @@ side-by-side columns."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from textual import on
@@ -12,10 +13,10 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Static, Tab, Tabs
 
-from ...core.conversation import Turn
+from ...core.conversation import ChoiceRecord, Turn
 from ...core.sanitize import neutralize
 from ..safe import safe
-from .choice import FINISH_LABELS, ChoiceView
+from .choice import FINISH_LABELS, ChoiceLike, ChoiceView
 
 
 def _text_of(message: dict[str, Any]) -> str:
@@ -25,6 +26,9 @@ def _text_of(message: dict[str, Any]) -> str:
             p.get("text", f"[{p.get('type')}]") for p in content if isinstance(p, dict)
         )
     return content or ""
+
+
+META_EVERY = 0.5  # seconds between redraws of a streaming turn's meta line
 
 
 class MessageView(Static, can_focus=True):
@@ -63,6 +67,13 @@ class MessageView(Static, can_focus=True):
         if self.role == "user":
             self.post_message(self.EditRequested(self.turn_id))
 
+    class PastTop(Message):
+        """Up on the first message shown: the earlier turns are wanted."""
+
+        def __init__(self, view: MessageView) -> None:
+            super().__init__()
+            self.view = view
+
     def action_step(self, step: int) -> None:
         """Move the focus to the previous or next sent message."""
         views = list(self.screen.query(MessageView).results(MessageView))
@@ -70,6 +81,8 @@ class MessageView(Static, can_focus=True):
         if 0 <= at < len(views):
             views[at].focus()
             views[at].scroll_visible()
+        elif at < 0:
+            self.post_message(self.PastTop(self))
 
 
 class TurnView(Vertical):
@@ -86,14 +99,6 @@ class TurnView(Vertical):
     TurnView .meta { color: $text-muted; }
     """
 
-    class ChoiceSelected(Message):
-        """The user switched the visible choice tab."""
-
-        def __init__(self, turn: TurnView, index: int) -> None:
-            super().__init__()
-            self.turn_view = turn
-            self.index = index
-
     def __init__(self, turn: Turn, *, json_mode: bool = False, columns: bool = False) -> None:
         super().__init__(id=f"turn-{turn.id}")
         self.turn = turn
@@ -102,8 +107,10 @@ class TurnView(Vertical):
         self.active = turn.chosen
         self._views: dict[int, ChoiceView] = {}
         self._stale: set[int] = set()
-        self._unfinished: dict[int, Any] = {}  # final records of hidden choices
+        self._unfinished: dict[int, ChoiceRecord] = {}  # final records of hidden choices
         self._n = self._expected_choices()
+        self._labels: dict[int, str] = {}  # what each tab shows
+        self._meta_at = 0.0  # when the meta line was last drawn while streaming
         self.set_class(columns, "columns")
 
     def _expected_choices(self) -> int:
@@ -142,6 +149,7 @@ class TurnView(Vertical):
         self._views.clear()
         self._stale.clear()
         self._unfinished.clear()
+        self._labels.clear()
         self.active = self.turn.chosen
         self._n = self._expected_choices()
         await self.recompose()
@@ -164,7 +172,7 @@ class TurnView(Vertical):
             status = "—"
         return safe(f"{mark}Choice {index + 1} · {status}")
 
-    def _state(self, index: int) -> Any:
+    def _state(self, index: int) -> ChoiceLike | None:
         if self.turn.live is not None:
             return self.turn.live.choices.get(index)
         for c in self.turn.choices:
@@ -177,11 +185,15 @@ class TurnView(Vertical):
             return
         tabs = self.query_one(Tabs)
         for i in range(self._n):
+            label = self.safe_label(i)
+            if self._labels.get(i) == label.plain:
+                continue  # (a relabelled tab is laid out and repainted again)
             try:
                 tab = tabs.query_one(f"#c{i}", Tab)
             except Exception:
                 continue
-            tab.label = self.safe_label(i)
+            tab.label = label
+            self._labels[i] = label.plain
 
     # -- live -------------------------------------------------------------------------
 
@@ -236,9 +248,14 @@ class TurnView(Vertical):
         if error is not None or (self.turn.cancelled and not self.turn.choices):
             view = self._views.get(self.active) or await self._ensure_view(0)
             state = self._state(view.index)
-            await view.finalize(state or _Empty(), error, self.turn.cancelled)
+            await view.finalize(state or ChoiceRecord(index=view.index), error, self.turn.cancelled)
         self._relabel()
-        self._update_meta()
+        # The rate and token counts change every frame; redrawn twice a second they
+        # cost a few hundred bytes a second to a remote terminal instead of thirty lines.
+        now = time.monotonic()
+        if now - self._meta_at >= META_EVERY:
+            self._meta_at = now
+            self._update_meta()
 
     def _update_meta(self) -> None:
         t = self.turn
@@ -296,7 +313,6 @@ class TurnView(Vertical):
             for i, view in self._views.items():
                 view.display = i == index
         await self._catch_up()
-        self.post_message(self.ChoiceSelected(self, index))
 
     async def _catch_up(self) -> None:
         for i, record in list(self._unfinished.items()):
@@ -337,12 +353,3 @@ class TurnView(Vertical):
     def content_of(self, index: int | None = None) -> str:
         state = self._state(self.active if index is None else index)
         return (state.content or "") if state is not None else ""
-
-
-class _Empty:
-    content = ""
-    reasoning = ""
-    refusal = ""
-    tool_calls = None
-    function_call = None
-    finish_reason = None

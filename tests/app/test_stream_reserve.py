@@ -1,0 +1,50 @@
+"""While a reply streams, the conversation grows a block of rows at a time, not a row
+at a time (each change of its height repaints every row of it on a remote terminal),
+and once the reply is over it looks as a fresh render of the saved reply does."""
+
+from __future__ import annotations
+
+from tests.app.conftest import make_app, settle
+from tests.app.test_turn_end import paced
+from tui.app.widgets.choice import RESERVE, ChoiceView
+from tui.app.widgets.turn import TurnView
+
+
+def lines(count: int) -> list[str]:
+    # one short paragraph a delta: each delta adds two rows (text and the gap)
+    return [f"Line {i} of the reply.\n\n" for i in range(count)]
+
+
+async def test_a_streaming_reply_grows_the_conversation_a_block_at_a_time(loopback, monkeypatch):
+    parts = lines(60)
+    loopback.enqueue(paced(parts, 0.05))
+    app = make_app(loopback.base_url)
+    heights: list[int] = []  # the conversation's height, as laid out, at each frame
+    update_from = ChoiceView.update_from
+
+    async def update_and_record(self: ChoiceView, state) -> None:
+        await update_from(self, state)
+        heights.append(self.screen.query_one("#conversation").virtual_size.height)
+
+    monkeypatch.setattr(ChoiceView, "update_from", update_and_record)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press(*"go", "enter")
+        await settle(app, pilot)
+        changes = sum(1 for a, b in zip(heights, heights[1:], strict=False) if a != b)
+        rows = 2 * len(parts)
+        assert len(heights) > 20, "too few frames to tell"
+        # a row at a time would change the height at nearly every frame; a block at a
+        # time, about rows / RESERVE times (and once more for each piece closed)
+        assert changes <= rows // RESERVE + 4, (changes, heights)
+        # the spare rows are gone: the reply is exactly as tall as its text
+        live_turn = app.chat.query(TurnView).last(TurnView)
+        live_height = live_turn.outer_size.height
+        assert all(p.styles.min_height is None for p in app.chat.query(ChoiceView).last().pieces)
+        conv = app.chat.conversation
+    # the same conversation opened afresh: the turn is as tall, and ends as low
+    app = make_app(loopback.base_url, conversation=conv)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        assert app.chat.query(TurnView).last(TurnView).outer_size.height == live_height
