@@ -13,20 +13,11 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Static, Tab, Tabs
 
+from ...api.shapes import content_text
 from ...core.conversation import ChoiceRecord, Turn
 from ...core.sanitize import neutralize
 from ..safe import safe
 from .choice import FINISH_LABELS, ChoiceLike, ChoiceView
-
-
-def _text_of(message: dict[str, Any]) -> str:
-    content = message.get("content")
-    if isinstance(content, list):
-        return "\n".join(
-            p.get("text", f"[{p.get('type')}]") for p in content if isinstance(p, dict)
-        )
-    return content or ""
-
 
 META_EVERY = 0.5  # seconds between redraws of a streaming turn's meta line
 
@@ -58,7 +49,10 @@ class MessageView(Static, can_focus=True):
         )
         if role == "function":
             label = f"Function result · {message.get('name', '')}"
-        body = Content.assemble((neutralize(f"{label}\n"), "bold"), neutralize(_text_of(message)))
+        body = Content.assemble(
+            (neutralize(f"{label}\n"), "bold"),
+            neutralize(content_text(message.get("content"), placeholders=True)),
+        )
         super().__init__(body, classes="tool" if role in ("tool", "function") else "")
         self.turn_id = turn_id
         self.role = role
