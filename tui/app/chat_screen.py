@@ -12,7 +12,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ..core.conversation import Conversation, Turn
 from ..core.session import ChatSession, Plan
@@ -26,6 +26,7 @@ from .safe import Exact
 from .screens.confirm import ConfirmScreen
 from .widgets.composer import Composer
 from .widgets.conversation import ConversationView
+from .widgets.footer import KeyFooter
 from .widgets.preview import RequestPreview
 from .widgets.sidebar import ParamSidebar
 from .widgets.topbar import TopBar
@@ -90,7 +91,7 @@ class ChatScreen(
                 yield Composer(id="composer")
             values = self.session.params.values  # the session's: the sidebar shows them
             yield ParamSidebar(conv.model, conv.system, values, id="sidebar")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     async def on_mount(self) -> None:
         self.session.subscribe(self.session_event)

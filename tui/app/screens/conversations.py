@@ -11,11 +11,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from ...core.conversation import Conversation
 from ...core.store import Entry, Store, StoreError, load_file
 from ..safe import safe, safe_cell
+from ..widgets.footer import KeyFooter
 from ..workers import ReportsWorkerFailures
 
 
@@ -50,7 +51,7 @@ class ConversationsScreen(ReportsWorkerFailures, ModalScreen[Conversation | None
             yield search
             yield Static("", id="problems", markup=False)
             yield DataTable(cursor_type="row", zebra_stripes=True, id="list")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

@@ -15,7 +15,6 @@ from textual.screen import Screen
 from textual.widgets import (
     Button,
     Checkbox,
-    Footer,
     Input,
     Label,
     ListItem,
@@ -27,6 +26,7 @@ from textual.widgets import (
 
 from ...core.tools import ToolSettings, ToolSpec, examples, export_tools, parse_tool_file
 from ..safe import safe
+from ..widgets.footer import KeyFooter
 from ..widgets.sidebar import FieldInput, FieldTextArea
 from ..workers import ReportsWorkerFailures
 from .path import PathScreen
@@ -132,7 +132,7 @@ class ToolEditorScreen(ReportsWorkerFailures, Screen):
                 )
                 yield FieldTextArea("", id="tool-canned", soft_wrap=True, tab_behavior="focus")
                 yield Static("", id="tool-problems", markup=False)
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def _example_names(self) -> list[str]:
         try:
