@@ -16,6 +16,7 @@ from textual.widgets import Collapsible, Markdown, Static
 
 from ...core.blocks import first_cut, split_markdown
 from ...core.sanitize import neutralize
+from .plain_tail import MD_CAP, PlainTail, markdown_end
 
 CHUNK = 1500  # characters of Markdown per piece before a new piece starts at a safe cut
 # While a reply streams in a conversation taller than its window, its last piece keeps
@@ -87,7 +88,8 @@ class ChoiceView(Vertical):
         super().__init__(**kwargs)
         self.index = index
         self.json_mode = json_mode
-        self._shown = 0  # characters of content already handed to the Markdown widget
+        self._shown = 0  # characters of content already shown (Markdown, then plain tail)
+        self._md_end: int | None = None  # where the Markdown part ends, once past MD_CAP
         self._reasoning_shown = 0
         self._piece_text = ""  # the text of the last Markdown piece
         self._settled = 0  # leading pieces that are fresh renders of their source
@@ -140,6 +142,24 @@ class ChoiceView(Vertical):
             self._piece_text = ""
             if text:
                 await self.mount(Markdown("", open_links=False), after=closed)
+
+    def _cap(self, content: str) -> int:
+        """Where the Markdown part of ``content`` ends (issue 13: a reply of any size must
+        not freeze the app). Fixed the first time the content passes MD_CAP; never before
+        what was already handed to the Markdown pieces while streaming."""
+        if self._md_end is None and len(content) > MD_CAP:
+            self._md_end = max(markdown_end(content), min(self._shown, MD_CAP))
+        return len(content) if self._md_end is None else self._md_end
+
+    async def _tail(self) -> PlainTail:
+        """The plain-text part after the Markdown pieces, mounted the first time."""
+        found = self.query_children(PlainTail).results(PlainTail)
+        for tail in found:
+            return tail
+        self._unreserve()  # (the Markdown part grows no more)
+        tail = PlainTail()
+        await self.mount(tail, after=self.pieces[-1])
+        return tail
 
     def _reserve(self) -> None:
         """Keep spare rows below the growing piece (see RESERVE). A piece closed while
@@ -219,14 +239,20 @@ class ChoiceView(Vertical):
             return
         content = state.content or ""
         if len(content) > self._shown:
-            new = content[self._shown :]
-            self._shown = len(content)
-            # The screen calls this at most once a frame with everything that arrived,
-            # so one append per frame: Markdown re-parses only its last block.
-            # (MarkdownStream is not used: stopping it before its task has run raises
-            # CancelledError into the caller and drops what was pending.)
-            await self._append(neutralize(new))
-            self._reserve()
+            end = self._cap(content)
+            if self._shown < end:
+                new = content[self._shown : end]
+                self._shown = end
+                # The screen calls this at most once a frame with everything that arrived,
+                # so one append per frame: Markdown re-parses only its last block.
+                # (MarkdownStream is not used: stopping it before its task has run raises
+                # CancelledError into the caller and drops what was pending.)
+                await self._append(neutralize(new))
+                self._reserve()
+            if len(content) > self._shown:
+                new = content[self._shown :]
+                self._shown = len(content)
+                (await self._tail()).append(new, len(new))
         reasoning = state.reasoning or ""
         if len(reasoning) != self._reasoning_shown:
             self._reasoning_shown = len(reasoning)
@@ -256,7 +282,7 @@ class ChoiceView(Vertical):
             return
         content = state.content or ""
         self._unreserve()
-        if self.json_mode and content and not self._final:
+        if self.json_mode and content and not self._final and len(content) <= MD_CAP:
             text = content
             with contextlib.suppress(ValueError):
                 text = json.dumps(json.loads(content), indent=2, ensure_ascii=False)
@@ -270,7 +296,12 @@ class ChoiceView(Vertical):
         else:
             # Loaded or complete: one full render. Streamed: the pieces closed while it
             # streamed stay, the rest is rendered afresh (appends can differ from that).
-            await self._reconcile(neutralize(content))
+            end = self._cap(content)
+            await self._reconcile(neutralize(content[:end]))
+            if len(content) > end:
+                tail = await self._tail()
+                if tail.chars != len(content) - end:
+                    tail.load(content[end:], len(content) - end)
         self._shown = len(content)
         self._final = True
         reasoning = state.reasoning or ""

@@ -1,0 +1,73 @@
+"""The part of a huge reply past what is rendered as Markdown (issue 13): a one-line note
+and the rest of the text in a read-only TextArea, which lays out only the lines on screen,
+so a reply of tens of megabytes neither blanks nor freezes the app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Static, TextArea
+
+from ..safe import safe, shown
+
+MD_CAP = 50_000  # characters of a reply rendered as Markdown; the rest is plain text
+
+
+def markdown_end(text: str) -> int:
+    """Where the Markdown part of ``text`` ends: all of it up to MD_CAP characters, else
+    just after the last line break in the second half of the first MD_CAP characters
+    (at MD_CAP if there is none). Depends only on ``text[:MD_CAP]``."""
+    if len(text) <= MD_CAP:
+        return len(text)
+    nl = text.rfind("\n", MD_CAP // 2, MD_CAP)
+    return nl + 1 if nl >= 0 else MD_CAP
+
+
+def note_text(chars: int) -> str:
+    kb = max(1, round(chars / 1000))
+    return f"{kb:,} KB more shown as plain text (Markdown rendering stops at {MD_CAP // 1000} KB)"
+
+
+class PlainTail(Vertical):
+    """The plain-text rest of one choice. ``append`` while streaming, ``load`` once."""
+
+    DEFAULT_CSS = """
+    PlainTail { height: auto; }
+    PlainTail > .note { color: $text-muted; text-style: italic; padding: 0 1; }
+    PlainTail > TextArea { height: auto; max-height: 20; border: none; padding: 0 1; }
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.chars = 0  # characters of the reply's text this holds (before neutralising)
+
+    def compose(self) -> ComposeResult:
+        yield Static("", classes="note", markup=False)
+        yield TextArea("", read_only=True, soft_wrap=True, show_cursor=False)
+
+    @property
+    def area(self) -> TextArea:
+        return self.query_one(TextArea)
+
+    @property
+    def text(self) -> str:
+        return self.area.text
+
+    def append(self, text: str, chars: int) -> None:
+        """Add ``text`` (outside text: it is neutralised here) at the end; ``chars``: the
+        characters of the reply's text it stands for."""
+        area = self.area
+        area.insert(shown(text), area.document.end, maintain_selection_offset=True)
+        area.history.clear()  # (an undo history of megabytes nobody can use)
+        self.chars += chars
+        self._write_note()
+
+    def load(self, text: str, chars: int) -> None:
+        self.area.load_text(shown(text))
+        self.chars = chars
+        self._write_note()
+
+    def _write_note(self) -> None:
+        self.query_one(".note", Static).update(safe(note_text(self.chars)))
