@@ -84,12 +84,11 @@ class ParamSidebar(Vertical):
         self.built = asyncio.Event()  # set once the fields exist
         self.pending: list[Callable[[], None]] = []  # calls made before that
 
-    def on_mount(self) -> None:
-        # The fields (some 140 widgets) are built after the first frame: the composer is
-        # usable at once, and the sidebar fills in a frame later.
-        self.call_after_refresh(self.build)
-
     async def build(self) -> None:
+        """Make the fields (some 140 widgets). The screen calls this once, after its first
+        frame: the composer is usable at once, and the sidebar fills in a frame later."""
+        if self.built.is_set() or self.children:
+            return
         await self.mount(
             ParamFields(self.initial_values, id="param-scroll"), SidebarFoot(id="sidebar-foot")
         )
