@@ -92,6 +92,8 @@ class ParamSidebar(Vertical):
         await self.mount(
             ParamFields(self.initial_values, id="param-scroll"), SidebarFoot(id="sidebar-foot")
         )
+        if not self.query("#hints"):
+            return  # the app quit while they were being built
         self.query_one("#hints", Static).display = False
         self.query_one("#legend", Static).display = False
         self.update_foot()
