@@ -7,7 +7,7 @@ import math
 import sys
 from typing import Any
 
-from .api.schema import InvalidParameter
+from .api.errors import InvalidParameter
 
 ENV_HELP = """\
 environment:

@@ -62,3 +62,12 @@ def body_of(request: Any) -> dict[str, Any]:
 @pytest.fixture
 def app_factory():
     return make_app
+
+
+async def sidebar_built(app: RedPillApp, pilot: Any) -> None:
+    """The sidebar's fields are built just after the first frame: wait for them, and for
+    what their mounting posted."""
+    from tui.app.widgets.sidebar import ParamSidebar
+
+    await app.chat.query_one(ParamSidebar).built.wait()
+    await pilot.pause()

@@ -6,7 +6,7 @@ import asyncio
 
 from textual.widgets import Static, Tab
 
-from tests.app.conftest import chunk, make_app, settle
+from tests.app.conftest import chunk, make_app, settle, sidebar_built
 from tests.loopback import Reply, sse
 from tests.refdata import request_validator
 from tui.app.screens.confirm import ConfirmScreen
@@ -209,6 +209,7 @@ async def test_invalid_parameter_blocks_sending_and_keeps_the_text(loopback):
     app = make_app(loopback.base_url)
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await pilot.pause()
+        await sidebar_built(app, pilot)
         sidebar = app.chat.query_one(ParamSidebar)
         field = sidebar.query_one("#param-temperature")
         field.query_one("Input").value = "5"
@@ -228,6 +229,7 @@ async def test_sidebar_values_reach_the_request_and_unset_ones_do_not(loopback):
     app = make_app(loopback.base_url)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
+        await sidebar_built(app, pilot)
         sidebar = app.chat.query_one(ParamSidebar)
         sidebar.query_one("#param-temperature Input").value = "0.3"
         sidebar.query_one("#param-seed Input").value = "42"
@@ -282,6 +284,7 @@ async def test_json_mode_without_json_in_messages_asks_before_sending(loopback):
     app = make_app(loopback.base_url)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
+        await sidebar_built(app, pilot)
         select = app.chat.query_one("#input-response_format")
         select.value = "json_object"
         await pilot.pause()

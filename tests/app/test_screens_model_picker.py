@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.widgets import Input, OptionList, Static
 
-from tests.app.conftest import make_app
+from tests.app.conftest import make_app, sidebar_built
 from tests.loopback import Reply
 from tui.app.screens.model_picker import ModelPickerScreen, per_million
 from tui.app.widgets.sidebar import ParamSidebar
@@ -29,6 +29,7 @@ async def test_f4_lists_models_safely_with_prices_per_million_and_a_filtered_cou
     app = make_app(loopback.base_url)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
+        await sidebar_built(app, pilot)
         await pilot.press("f4")
         for _ in range(50):
             await pilot.pause()
@@ -51,6 +52,7 @@ async def test_f4_lists_models_safely_with_prices_per_million_and_a_filtered_cou
         assert len(prompts(screen)) == 1
         await pilot.press("down", "enter")  # pick it from the list
         await pilot.pause()
+        await sidebar_built(app, pilot)
         sidebar = app.chat.query_one(ParamSidebar)
         assert sidebar.model == HOSTILE  # the exact id is sent
         field = app.chat.query_one("#model", Input)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from textual import events
 from textual.widgets import Input, Select, Static, TextArea
 
-from tests.app.conftest import make_app
+from tests.app.conftest import make_app, sidebar_built
 from tests.loopback import Reply
 from tui.app.safe import shown
 from tui.app.widgets.sidebar import ParamSidebar
@@ -30,6 +30,7 @@ async def test_fast_typing_in_a_number_field_keeps_every_key_in_order(loopback):
     app = make_app(loopback.base_url, params={"max_tokens": 100})
     async with app.run_test(size=(140, 50)) as pilot:
         await pilot.pause()
+        await sidebar_built(app, pilot)
         field = app.chat.query_one("#input-max_tokens", Input)
         assert field.value == "100"
         for typed in ("256", "100", "4096"):
@@ -61,6 +62,7 @@ async def test_model_id_from_the_server_is_shown_neutralised_and_sent_exact(loop
             await pilot.pause()
             if app.chat.query_one(ParamSidebar).model:
                 break
+        await sidebar_built(app, pilot)
         field = app.chat.query_one("#model", Input)
         assert field.value == shown(HOSTILE_ID) and "\x1b" not in field.value
         assert app.chat.query_one(ParamSidebar).model == HOSTILE_ID
@@ -81,6 +83,7 @@ async def test_loaded_conversation_values_are_neutralised_in_fields_but_sent_exa
     app = make_app(loopback.base_url)
     async with app.run_test(size=(140, 50)) as pilot:
         await pilot.pause()
+        await sidebar_built(app, pilot)
         await app.chat.load_conversation(conv)
         await pilot.pause()
         sidebar = app.chat.query_one(ParamSidebar)
@@ -102,6 +105,7 @@ async def test_stop_fields_take_escapes_for_newline_tab_and_backslash(loopback):
     app = make_app(loopback.base_url)
     async with app.run_test(size=(140, 50)) as pilot:
         await pilot.pause()
+        await sidebar_built(app, pilot)
         stop = app.chat.query_one("#stop-0", Input)
         stop.focus()
         await pilot.press(*"\\n\\nUser:")
@@ -117,6 +121,7 @@ async def test_tool_names_in_tool_choice_are_neutralised_and_do_not_crash(loopba
     app = make_app(loopback.base_url)
     async with app.run_test(size=(140, 50)) as pilot:
         await pilot.pause()
+        await sidebar_built(app, pilot)
         conv = Conversation(model="m")
         conv.toolset = ToolSettings(specs=[ToolSpec(name="x[/b]\x1b]52;c;aGk=\x07")])
         await app.chat.load_conversation(conv)
@@ -135,6 +140,7 @@ async def test_help_follows_focus_and_hints_never_push_fields(loopback):
     app = make_app(loopback.base_url)
     async with app.run_test(size=(140, 50)) as pilot:
         await pilot.pause()
+        await sidebar_built(app, pilot)
         sidebar = app.chat.query_one(ParamSidebar)
         temp_help = sidebar.query_one("#param-temperature .help", Static)
         top_help = sidebar.query_one("#param-top_p .help", Static)
@@ -163,6 +169,7 @@ async def test_stream_is_an_app_default_not_set_and_struck_fields_get_a_legend(l
     app = make_app(loopback.base_url)
     async with app.run_test(size=(140, 50)) as pilot:
         await pilot.pause()
+        await sidebar_built(app, pilot)
         sidebar = app.chat.query_one(ParamSidebar)
         status = sidebar.query_one("#param-stream .status")
         assert str(status.render()) == "app default"

@@ -6,7 +6,7 @@ import json
 
 from textual.widgets import Input, Select, TextArea
 
-from tests.app.conftest import chunk, make_app, settle
+from tests.app.conftest import chunk, make_app, settle, sidebar_built
 from tests.loopback import Reply, sse
 from tests.refdata import request_validator
 from tui.app.screens.path import PathScreen
@@ -72,6 +72,7 @@ async def test_editor_validates_as_you_type_and_blocks_sending(loopback):
     app = make_app(loopback.base_url)
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await pilot.pause()
+        await sidebar_built(app, pilot)
         editor = await open_editor(app, pilot)
         await pilot.press("f9")  # add
         await pilot.pause()
@@ -109,6 +110,7 @@ async def test_duplicate_names_are_flagged_and_disable_keeps_the_tool(loopback):
     app = make_app(loopback.base_url)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
+        await sidebar_built(app, pilot)
         ts = app.chat.conversation.toolset
         ts.specs += [
             ToolSpec(name="same", parameters=WEATHER),
@@ -137,6 +139,7 @@ async def test_import_export_round_trip(loopback, tmp_path):
     app = make_app(loopback.base_url)
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await pilot.pause()
+        await sidebar_built(app, pilot)
         editor = await open_editor(app, pilot)
         editor.action_import_file()
         await pilot.pause()
@@ -177,6 +180,7 @@ async def test_parallel_calls_answered_and_sent_back(loopback):
     app = make_app(loopback.base_url)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
+        await sidebar_built(app, pilot)
         conv = app.chat.conversation
         conv.toolset.specs.append(
             ToolSpec(name="get_weather", parameters=WEATHER, canned_result='{"temp": 21}')
@@ -215,6 +219,7 @@ async def test_unknown_tool_and_cut_arguments_are_explained(loopback):
     app = make_app(loopback.base_url)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
+        await sidebar_built(app, pilot)
         app.chat.conversation.toolset.specs.append(ToolSpec(name="get_weather", parameters=WEATHER))
         await pilot.press(*"go", "enter")
         await settle(app, pilot)
@@ -230,6 +235,7 @@ async def test_partial_answers_survive_leaving_and_coming_back(loopback):
     app = make_app(loopback.base_url)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
+        await sidebar_built(app, pilot)
         app.chat.conversation.toolset.specs.append(ToolSpec(name="get_weather", parameters=WEATHER))
         await pilot.press(*"go", "enter")
         await settle(app, pilot)
@@ -261,6 +267,7 @@ async def test_legacy_functions_mode(loopback):
     app = make_app(loopback.base_url)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
+        await sidebar_built(app, pilot)
         conv = app.chat.conversation
         conv.toolset.specs.append(
             ToolSpec(name="get_weather", parameters=WEATHER, canned_result="30 C")
@@ -302,6 +309,7 @@ async def test_editor_actions_are_on_keys_and_in_the_palette(loopback):
     app = make_app(loopback.base_url)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
+        await sidebar_built(app, pilot)
         editor = await open_editor(app, pilot)
         commands = {c.title: c for c in app.get_system_commands(editor)}
         assert {"Tools: import a file", "Tools: export to a file", "Tools: add"} <= set(commands)

@@ -7,18 +7,21 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from .accumulate import StreamAccumulator
 from .errors import APIError, from_error_object
 from .exchange import RAW_LIMIT, Exchange, RecordingTransport
 from .http import Connection, retry_delay
 from .redact import redact_headers
-from .responses import ModelInfo, ModelList
-from .schema import ChatRequest
 from .sse import Event, SSEDecoder, aiter_events, looks_like_sse, split_lines
+
+if TYPE_CHECKING:
+    # pydantic's models: imported at the first request, not at start-up
+    from .accumulate import StreamAccumulator
+    from .responses import ModelInfo
+    from .schema import ChatRequest
 
 __all__ = [
     "RAW_LIMIT",
@@ -29,7 +32,7 @@ __all__ = [
     "retry_delay",
 ]
 
-OnUpdate = Callable[[StreamAccumulator], None]
+OnUpdate = Callable[["StreamAccumulator"], None]
 
 
 class ChatClient(Connection):
@@ -49,6 +52,9 @@ class ChatClient(Connection):
         partial choice kept. Cancellation (``CancelledError``) marks it cancelled and
         propagates.
         """
+        from .accumulate import StreamAccumulator
+        from .schema import ChatRequest
+
         body = request.body() if isinstance(request, ChatRequest) else dict(request)
         acc = accumulator or StreamAccumulator()
         acc.redactor = self.redactor
@@ -195,6 +201,8 @@ class ChatClient(Connection):
         ):
             raise self.redactor.error(from_error_object(obj, kind="api"))
         try:
+            from .responses import ModelList
+
             return ModelList.model_validate(obj).data
         except Exception as exc:  # pydantic.ValidationError
             raise APIError(message=f"unexpected model list: {exc}", kind="protocol") from None

@@ -172,3 +172,12 @@ def from_http(
     if status == 401:
         err.hint = f"set {key_env} to your API key" if key_env else "this endpoint needs an API key"
     return err
+
+
+class InvalidParameter(ValueError):
+    """A request parameter that cannot be sent; names the parameter and what is allowed."""
+
+    def __init__(self, param: str, message: str):
+        self.param = param
+        self.message = message
+        super().__init__(f"{param}: {message}")

@@ -108,15 +108,25 @@ class Connection:
             base_headers["Authorization"] = f"Bearer {api_key}"
         # Every secret the client sends, to keep out of errors and the raw view.
         self.redactor = Redactor.for_endpoint(api_key, base_headers)
-        inner = transport or httpx.AsyncHTTPTransport(retries=0)
-        self._http = httpx.AsyncClient(
-            transport=RecordingTransport(inner),
-            headers=base_headers,
-            timeout=self.timeout,
-            # Redirects are followed by hand (same origin only): see _follow.
-            follow_redirects=False,
-        )
+        self._transport = transport
+        self._base_headers = base_headers
+        self._client: httpx.AsyncClient | None = None  # made at the first request
         self.last_exchange: Exchange | None = None
+
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        """The pooled HTTP client, made when first needed: its TLS context (the CA bundle
+        loaded) costs about 0.1 s, which start-up does not wait for."""
+        if self._client is None:
+            inner = self._transport or httpx.AsyncHTTPTransport(retries=0)
+            self._client = httpx.AsyncClient(
+                transport=RecordingTransport(inner),
+                headers=self._base_headers,
+                timeout=self.timeout,
+                # Redirects are followed by hand (same origin only): see _follow.
+                follow_redirects=False,
+            )
+        return self._client
 
     def __repr__(self) -> str:  # never show the key
         return f"{type(self).__name__}({self.base_url!r}, key={'set' if self._api_key else 'none'})"
@@ -126,7 +136,8 @@ class Connection:
         return bool(self._api_key)
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        if self._client is not None:
+            await self._client.aclose()
 
     async def __aenter__(self) -> Self:
         return self

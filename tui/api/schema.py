@@ -20,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 
+from .errors import InvalidParameter
 from .request_parts import (
     FunctionMessage,
     LegacyFunctionDef,
@@ -176,15 +177,6 @@ RANGES: dict[str, str] = {
     "top_logprobs": "an integer from 0 to 20",
     "logprobs": "true or false",
 }
-
-
-class InvalidParameter(ValueError):
-    """A request parameter that cannot be sent; names the parameter and what is allowed."""
-
-    def __init__(self, param: str, message: str):
-        self.param = param
-        self.message = message
-        super().__init__(f"{param}: {message}")
 
 
 # Errors of shape whose pydantic message does not say what is allowed.

@@ -10,9 +10,12 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from textual import on
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.command import CommandPalette
 from textual.screen import Screen
+from textual.widgets import Input, LoadingIndicator
 
 from ..config import Config, Endpoint, data_dir, make_client
 from ..core.conversation import Conversation
@@ -24,8 +27,16 @@ from ..core.store import Snapshot, Store, StoreError, load_file, write_document
 from .chat_screen import ChatScreen
 from .palette import help_rows, tool_commands
 from .safe import shown
-from .screens.help import HelpScreen
 from .workers import ReportsWorkerFailures
+
+_APP_COMMANDS = [  # title, help, the app's action
+    ("Help: keys", "List every key binding", "help"),
+    ("Copy last reply", "To the clipboard (OSC 52)", "copy_reply"),
+    ("Conversations", "Open, search, rename, duplicate, delete", "conversations"),
+    ("New conversation", "Start afresh (the current one is saved)", "new_conversation"),
+    ("Export", "Markdown, request JSON, curl, httpx snippet", "export"),
+    ("Save parameters as a preset", "Model, system prompt and parameters", "save_preset"),
+]
 
 
 class RedPillApp(ReportsWorkerFailures, App):
@@ -147,9 +158,9 @@ class RedPillApp(ReportsWorkerFailures, App):
                 self.theme = name
                 break
             if name and source:
+                known = ", ".join(sorted(self.available_themes))
                 self.notify(
-                    f"No theme named {name!r} ({source}); themes: "
-                    + ", ".join(sorted(self.available_themes)),
+                    f"No theme named {name!r} ({source}); themes: {known}",
                     title="Theme",
                     severity="warning",
                     timeout=10,
@@ -197,13 +208,18 @@ class RedPillApp(ReportsWorkerFailures, App):
                 self.notify(str(exc), title="Could not open the file", severity="error", timeout=15)
         conversation = conversation or self.new_conversation()
         session = ChatSession(
-            conversation,
-            self.client,
-            auto_verify=self.config.auto_verify,
-            demo=self.endpoint.demo,
+            conversation, self.client, auto_verify=self.config.auto_verify, demo=self.endpoint.demo
         )
         session.subscribe(partial(self._session_event, session))
         self.push_screen(ChatScreen(session, self.endpoint))
+
+    @on(CommandPalette.Opened)
+    def palette_opened(self) -> None:
+        """Nothing ticks in the palette: no blinking cursor; the busy indicator never moves."""
+        for node in self.screen.query(Input).results(Input):
+            node.cursor_blink = False
+        for spinner in self.screen.query(LoadingIndicator).results(LoadingIndicator):
+            spinner.auto_refresh = None
 
     def _session_event(self, session: ChatSession, event: Event) -> None:
         """Persistence listens to the session: saved when a turn ends or changes, and
@@ -273,6 +289,8 @@ class RedPillApp(ReportsWorkerFailures, App):
     # -- actions ----------------------------------------------------------------------
 
     def action_help(self) -> None:
+        from .screens.help import HelpScreen
+
         if isinstance(self.screen, HelpScreen):
             return
         self.push_screen(HelpScreen(help_rows([self, self.chat])))
@@ -317,10 +335,8 @@ class RedPillApp(ReportsWorkerFailures, App):
     def action_export(self) -> None:
         from .screens.export import ExportScreen
 
-        chat = self.chat
-        self.push_screen(
-            ExportScreen(chat.conversation, chat.current_request_body(), self.endpoint)
-        )
+        chat, endpoint = self.chat, self.endpoint
+        self.push_screen(ExportScreen(chat.conversation, chat.current_request_body(), endpoint))
 
     def action_save_preset(self) -> None:
         from .screens.path import PathScreen
@@ -369,24 +385,8 @@ class RedPillApp(ReportsWorkerFailures, App):
         yield from self._app_commands()
 
     def _app_commands(self) -> Iterable[SystemCommand]:
-        yield SystemCommand("Help: keys", "List every key binding", self.action_help)
-        yield SystemCommand("Copy last reply", "To the clipboard (OSC 52)", self.action_copy_reply)
-        yield SystemCommand(
-            "Conversations", "Open, search, rename, duplicate, delete", self.action_conversations
-        )
-        yield SystemCommand(
-            "New conversation",
-            "Start afresh (the current one is saved)",
-            self.action_new_conversation,
-        )
-        yield SystemCommand(
-            "Export", "Markdown, request JSON, curl, httpx snippet", self.action_export
-        )
-        yield SystemCommand(
-            "Save parameters as a preset",
-            "Model, system prompt and parameters",
-            self.action_save_preset,
-        )
+        for title, help_text, action in _APP_COMMANDS:
+            yield SystemCommand(title, help_text, getattr(self, f"action_{action}"))
         for name in sorted(self.presets.presets):
             yield SystemCommand(
                 f"Apply preset: {name}",
@@ -396,5 +396,5 @@ class RedPillApp(ReportsWorkerFailures, App):
             yield SystemCommand(
                 f"Default preset: {name}",
                 "New conversations start with it",
-                lambda n=name: self.set_default_preset(n),
+                partial(self.set_default_preset, name),
             )

@@ -101,6 +101,9 @@ class ChatScreen(
         self.query_one(Composer).focus()
         if not self.conversation.model:
             self.auto_model()
+        # The sidebar's fields (most of the screen's widgets) are built a moment after the
+        # first frame: the composer is drawn and takes keys first.
+        self.call_after_refresh(self.set_timer, 0.02, self.query_one(ParamSidebar).build)
 
     def on_unmount(self) -> None:
         self.session.unsubscribe(self.session_event)

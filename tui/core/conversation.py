@@ -6,15 +6,17 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..api.accumulate import StreamAccumulator
-from ..api.schema import ChatRequest, InvalidParameter
+from ..api.errors import InvalidParameter
 from ..api.shapes import content_text
 from . import sent
 from .params import build_request
 from .tools import ToolSettings
 from .turn import INTERRUPTED_ERROR, REPLY_FIELDS, ChoiceRecord, Turn, _now
+
+if TYPE_CHECKING:
+    from ..api.schema import ChatRequest
 
 __all__ = ["INTERRUPTED_ERROR", "REPLY_FIELDS", "ChoiceRecord", "Conversation", "Turn"]
 
@@ -179,7 +181,7 @@ class Conversation:
         # Kept as parameters when the history rebuilds it exactly (it does, unless the
         # send path changed): the history is not stored again with every turn.
         self.compact(len(self.turns) - 1)
-        turn.live = StreamAccumulator()
+        turn.live = new_accumulator()
         self.touch()
         return turn
 
@@ -224,3 +226,19 @@ class Conversation:
 
 def _usable(choice: ChoiceRecord) -> bool:
     return bool(choice.content or choice.tool_calls or choice.function_call or choice.refusal)
+
+
+def __getattr__(name: str) -> Any:
+    """``StreamAccumulator`` is imported at the first send (it loads pydantic's models,
+    which the first frame does not need); it stays a name of this module."""
+    if name == "StreamAccumulator":
+        from ..api.accumulate import StreamAccumulator
+
+        return StreamAccumulator
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def new_accumulator() -> Any:
+    """A fresh accumulator for a live turn (``StreamAccumulator`` here, or what replaced it)."""
+    factory = globals().get("StreamAccumulator") or __getattr__("StreamAccumulator")
+    return factory()

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..api.schema import ChatRequest, InvalidParameter, validate_request
+from ..api.errors import InvalidParameter
 from .tools import read_tool_file
+
+if TYPE_CHECKING:
+    from ..api.schema import ChatRequest
 
 
 def parse_param(text: str) -> tuple[str, Any]:
@@ -53,4 +56,6 @@ def build_request(
         body[key] = value
     if tools:
         body["tools"] = tools
+    from ..api.schema import validate_request  # pydantic: loaded at the first send
+
     return validate_request(body)

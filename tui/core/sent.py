@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..api.schema import InvalidParameter, validate_request
+from ..api.errors import InvalidParameter
 
 
 def body_bytes(body: dict[str, Any]) -> bytes:
@@ -51,6 +51,8 @@ def assemble(
     raw = {"model": params.get("model"), "messages": messages}
     raw.update((k, v) for k, v in params.items() if k != "model")
     try:
+        from ..api.schema import validate_request  # pydantic: loaded when first needed
+
         return validate_request(raw).body()
     except (InvalidParameter, TypeError, ValueError):
         return raw

@@ -20,10 +20,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..api.errors import APIError
-from ..api.schema import ChatRequest, InvalidParameter
+from ..api.errors import APIError, InvalidParameter
 from .conversation import Conversation, Turn
 from .events import (
     Checkpoint,
@@ -37,6 +36,9 @@ from .events import (
 from .paramspec import hints
 from .paramstate import ParamState
 from .sendcheck import Doubt, blocker, doubts, result_messages
+
+if TYPE_CHECKING:
+    from ..api.schema import ChatRequest
 
 SAVE_EVERY = 3.0  # seconds between saves of a reply still arriving
 

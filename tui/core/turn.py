@@ -6,10 +6,12 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..api.accumulate import StreamAccumulator
 from ..api.shapes import assistant_message
+
+if TYPE_CHECKING:
+    from ..api.accumulate import StreamAccumulator
 
 
 def _now() -> float:

@@ -144,6 +144,8 @@ class ParamField(Vertical):
         yield Static("", classes="error", markup=False)
 
     def on_mount(self) -> None:
+        if not self.query(".status"):
+            return  # its parts already gone: the app quit while the sidebar was being built
         for editor in self.query("Input, TextArea"):
             editor.cursor_blink = False  # no constant redraws over SSH
         self.fill(self.value)

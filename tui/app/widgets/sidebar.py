@@ -6,6 +6,9 @@ preset) is shown neutralised while the exact value is what is sent (:class:`Exac
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from textual import on
@@ -78,80 +81,19 @@ class ParamSidebar(Vertical):
         self.initial_model = model
         self.initial_system = system
         self.initial_values = dict(values)
+        self.built = asyncio.Event()  # set once the fields exist
+        self.pending: list[Callable[[], None]] = []  # calls made before that
 
-    def compose(self) -> ComposeResult:
-        with VerticalScroll(id="param-scroll"):
-            yield Static("Parameters", classes="title")
-            with Vertical(id="model-field", classes="field"):
-                yield Label("model", classes="label")
-                with Horizontal(id="model-row"):
-                    yield FieldInput(placeholder="model id", id="model", compact=True)
-                    yield Button("pick", id="pick-model", compact=True)
-                yield Static(
-                    Content("The model to use: pick from the endpoint's list (F4) or type an id."),
-                    classes="help",
-                )
-            with Vertical(id="system-field", classes="field"):
-                yield Label("system prompt", classes="label")
-                yield FieldTextArea(
-                    "", id="system", soft_wrap=True, tab_behavior="focus", compact=True
-                )
-                yield Static(
-                    Content("Sent first, as the system message, with every request."),
-                    classes="help",
-                )
-            for spec in SPECS:
-                yield ParamField(spec, self.initial_values.get(spec.name))
-            with Vertical(classes="field tools-field"):
-                yield Label("tools", classes="label")
-                with Horizontal(id="tools-row"):
-                    yield Static("no tools", id="tools-summary", markup=False)
-                    yield Button("edit", id="edit-tools", compact=True)
-                yield Static(
-                    Content("Functions the model may call (F8 edits them)."), classes="help"
-                )
-            with Vertical(classes="field tools-field"):
-                yield Label("tool_choice", classes="label")
-                yield Select(
-                    [], prompt="server default", allow_blank=True, id="tool-choice", compact=True
-                )
-                yield Static(
-                    Content(
-                        "none: never call · auto: model decides · required: must call · "
-                        "or one named tool."
-                    ),
-                    classes="help",
-                )
-            with Vertical(classes="field tools-field"):
-                yield Label("send tools as", classes="label")
-                yield Select(
-                    [
-                        ("tools / tool_choice", "tools"),
-                        ("functions / function_call (deprecated)", "functions"),
-                    ],
-                    value="tools",
-                    allow_blank=False,
-                    id="tool-mode",
-                    compact=True,
-                )
-                yield Static(
-                    Content(
-                        "functions and function_call are the deprecated form of tools; "
-                        "use them only for old servers."
-                    ),
-                    classes="help",
-                )
-        with Vertical(id="sidebar-foot"):
-            yield Static("", id="hints")
-            yield Static(
-                Content.from_markup(
-                    "[strike]name[/strike]: the selected model does not list this parameter "
-                    "as supported."
-                ),
-                id="legend",
-            )
-
-    def on_mount(self) -> None:
+    async def build(self) -> None:
+        """Make the fields (some 140 widgets). The screen calls this once, after its first
+        frame: the composer is usable at once, and the sidebar fills in a frame later."""
+        if self.built.is_set() or self.children:
+            return
+        await self.mount(
+            ParamFields(self.initial_values, id="param-scroll"), SidebarFoot(id="sidebar-foot")
+        )
+        if not self.query("#hints"):
+            return  # the app quit while they were being built
         self.query_one("#hints", Static).display = False
         self.query_one("#legend", Static).display = False
         self.update_foot()
@@ -162,6 +104,17 @@ class ParamSidebar(Vertical):
         with self.prevent(Input.Changed, TextArea.Changed):
             model.show_exact(self.initial_model)
             system.show_exact(self.initial_system)
+        pending, self.pending = self.pending, []
+        for call in pending:
+            call()
+        self.built.set()
+
+    def until_built(self, call: Callable[[], None]) -> bool:
+        """Before the fields exist, ``call`` waits for them (True); after, False."""
+        if self.built.is_set():
+            return False
+        self.pending.append(call)
+        return True
 
     def update_foot(self) -> None:
         foot = self.query_one("#sidebar-foot")
@@ -169,6 +122,8 @@ class ParamSidebar(Vertical):
 
     @property
     def model(self) -> str:
+        if not self.built.is_set():
+            return self.initial_model
         field = self.query_one("#model", FieldInput)
         if field.exact is not None and field.value == field.exact.display:
             return field.exact.value
@@ -176,15 +131,23 @@ class ParamSidebar(Vertical):
 
     @property
     def system(self) -> str:
+        if not self.built.is_set():
+            return self.initial_system
         return self.query_one("#system", FieldTextArea).exact_value()
 
     def show_param(self, name: str, value: Any, error: str | None) -> None:
         """What the session made of what was typed for ``name``."""
+        if self.until_built(partial(self.show_param, name, value, error)):
+            return
         for f in self.query(ParamField).results(ParamField):
             if f.spec.name == name:
                 f.show(value, error)
 
     def set_values(self, model: str, system: str, values: dict[str, Any]) -> None:
+        if not self.built.is_set():
+            self.initial_model, self.initial_system = model, system
+            self.initial_values = dict(values)
+            return
         with self.prevent(Input.Changed, TextArea.Changed):
             self.query_one("#model", FieldInput).show_exact(model)
             self.query_one("#system", FieldTextArea).show_exact(system)
@@ -194,10 +157,15 @@ class ParamSidebar(Vertical):
     def set_model(self, model: str) -> None:
         """Show a model id from outside (the picker, GET /models) that the session has
         taken: neutralised in the field, exact in :attr:`model`. Posts nothing."""
+        if not self.built.is_set():
+            self.initial_model = model
+            return
         with self.prevent(Input.Changed):
             self.query_one("#model", FieldInput).show_exact(model)
 
     def show_hints(self, hints: list[str]) -> None:
+        if self.until_built(partial(self.show_hints, hints)):
+            return
         node = self.query_one("#hints", Static)
         node.update(safe("\n".join(f"⚠ {h}" for h in hints)))
         node.display = bool(hints)
@@ -205,6 +173,8 @@ class ParamSidebar(Vertical):
 
     def mark_unsupported(self, supported: list[str] | None) -> None:
         """Strike through parameters the selected model does not list as supported."""
+        if self.until_built(partial(self.mark_unsupported, supported)):
+            return
         any_marked = False
         for f in self.query(ParamField).results(ParamField):
             name = "stream_options" if f.spec.name == "include_usage" else f.spec.name
@@ -230,6 +200,8 @@ class ParamSidebar(Vertical):
         self.post_message(self.Changed("model", self.model))
 
     def show_tools(self, toolset: Any) -> None:
+        if self.until_built(partial(self.show_tools, toolset)):
+            return
         enabled = toolset.enabled()
         total = len(toolset.specs)
         summary = f"{len(enabled)} of {total} enabled" if total else "no tools"
@@ -268,3 +240,83 @@ class ParamSidebar(Vertical):
     def _pick(self, event: Button.Pressed) -> None:
         event.stop()
         self.post_message(self.PickModel())
+
+
+class ParamFields(VerticalScroll):
+    """The sidebar's scrolling part: model, system prompt, every parameter, tools."""
+
+    def __init__(self, values: dict[str, Any], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.values = values
+
+    def compose(self) -> ComposeResult:
+        yield Static("Parameters", classes="title")
+        with Vertical(id="model-field", classes="field"):
+            yield Label("model", classes="label")
+            with Horizontal(id="model-row"):
+                yield FieldInput(placeholder="model id", id="model", compact=True)
+                yield Button("pick", id="pick-model", compact=True)
+            yield Static(
+                Content("The model to use: pick from the endpoint's list (F4) or type an id."),
+                classes="help",
+            )
+        with Vertical(id="system-field", classes="field"):
+            yield Label("system prompt", classes="label")
+            yield FieldTextArea("", id="system", soft_wrap=True, tab_behavior="focus", compact=True)
+            yield Static(
+                Content("Sent first, as the system message, with every request."),
+                classes="help",
+            )
+        for spec in SPECS:
+            yield ParamField(spec, self.values.get(spec.name))
+        with Vertical(classes="field tools-field"):
+            yield Label("tools", classes="label")
+            with Horizontal(id="tools-row"):
+                yield Static("no tools", id="tools-summary", markup=False)
+                yield Button("edit", id="edit-tools", compact=True)
+            yield Static(Content("Functions the model may call (F8 edits them)."), classes="help")
+        with Vertical(classes="field tools-field"):
+            yield Label("tool_choice", classes="label")
+            yield Select(
+                [], prompt="server default", allow_blank=True, id="tool-choice", compact=True
+            )
+            yield Static(
+                Content(
+                    "none: never call · auto: model decides · required: must call · "
+                    "or one named tool."
+                ),
+                classes="help",
+            )
+        with Vertical(classes="field tools-field"):
+            yield Label("send tools as", classes="label")
+            yield Select(
+                [
+                    ("tools / tool_choice", "tools"),
+                    ("functions / function_call (deprecated)", "functions"),
+                ],
+                value="tools",
+                allow_blank=False,
+                id="tool-mode",
+                compact=True,
+            )
+            yield Static(
+                Content(
+                    "functions and function_call are the deprecated form of tools; "
+                    "use them only for old servers."
+                ),
+                classes="help",
+            )
+
+
+class SidebarFoot(Vertical):
+    """Warnings about the values, and the legend for struck-through parameters."""
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="hints")
+        yield Static(
+            Content.from_markup(
+                "[strike]name[/strike]: the selected model does not list this parameter "
+                "as supported."
+            ),
+            id="legend",
+        )
