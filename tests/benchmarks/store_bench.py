@@ -90,6 +90,7 @@ def text_bytes(conv: Any) -> int:
 async def _save_run(conv: Any, tmp: Path) -> dict[str, Any]:
     from tests.benchmarks.bench import _app
     from tui.config import Config
+    from tui.core.events import TurnFinished
 
     app = _app("http://127.0.0.1:9/v1", tmp, conversation=conv)
     app.config = Config(autosave=True)
@@ -100,7 +101,8 @@ async def _save_run(conv: Any, tmp: Path) -> dict[str, Any]:
             if label == "after_a_turn":
                 conv.turns[-1].verification = {"verdict": "bench"}  # the last turn changed
             t0 = time.perf_counter()
-            app.on_chat_screen_turn_finished(None)  # what the end of a turn does
+            # what the end of a turn does: the session tells its listeners (persistence)
+            app.chat.session.emit(TurnFinished(conv.turns[-1]))
             t1 = time.perf_counter()
             await app.workers.wait_for_complete()
             t2 = time.perf_counter()
