@@ -10,6 +10,7 @@ from textual.widgets import Static
 
 from tests.app.conftest import make_app, settle
 from tests.app.test_turn_end import paced
+from tests.benchmarks.huge_bench import bigdoc
 from tui.app.widgets.choice import ChoiceView
 from tui.app.widgets.composer import Composer
 from tui.app.widgets.plain_tail import MD_CAP, PlainTail
@@ -19,19 +20,8 @@ END = "THE VERY LAST WORDS of the reply."
 
 
 def big_markdown(size: int) -> str:
-    parts: list[str] = []
-    i = 0
-    total = 0
-    while total < size:
-        # a long reply's shape: mostly paragraphs, now and then a heading or a list
-        words = " ".join(f"word{i}.{k} **bold** `code`" for k in range(20))
-        part = f"Para {i}: {words}.\n\n"
-        if i % 10 == 0:
-            part = f"## Section {i}\n\n- item {i}.1 with *stress*\n- item {i}.2\n\n" + part
-        parts.append(part)
-        total += len(part)
-        i += 1
-    return "".join(parts) + END
+    """A long reply's shape (the huge-reply benchmark's document), ending in END."""
+    return bigdoc(size) + END
 
 
 async def test_a_2mb_reply_streamed_fast_leaves_the_app_responsive(loopback):

@@ -195,8 +195,20 @@ def lag(as_json: bool) -> dict[str, Any]:
     return {"lag": out}
 
 
-async def _input_run(base_url: str, tmp: Path) -> list[float]:
+async def key_latency(composer: Any, give_up: float) -> float:
+    """Seconds from a key posted to the composer to its text showing it (at most
+    ``give_up``)."""
     from textual import events
+
+    before = len(composer.text)
+    t0 = time.perf_counter()
+    composer.post_message(events.Key("x", "x"))
+    while len(composer.text) == before and time.perf_counter() - t0 <= give_up:
+        await asyncio.sleep(0)
+    return time.perf_counter() - t0
+
+
+async def _input_run(base_url: str, tmp: Path) -> list[float]:
 
     app = _app(base_url, tmp, params={"n": 8})
     lat: list[float] = []
@@ -207,14 +219,7 @@ async def _input_run(base_url: str, tmp: Path) -> list[float]:
         await chat.send_text("go")
         await asyncio.sleep(0.05)
         while chat.active_turn is not None and len(lat) < 200:
-            before = len(composer.text)
-            t0 = time.perf_counter()
-            composer.post_message(events.Key("x", "x"))
-            while len(composer.text) == before:
-                await asyncio.sleep(0)
-                if time.perf_counter() - t0 > 2:
-                    break
-            lat.append(time.perf_counter() - t0)
+            lat.append(await key_latency(composer, give_up=2))
             await asyncio.sleep(0.01)
         await app.workers.wait_for_complete()
     return lat

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from tests.loopback import LoopbackServer, Reply, chunk, sse
 
-from .bench import SIZE, _app, _pct, _table
+from .bench import SIZE, _app, _pct, _table, key_latency
 
 TIMEOUT = 600.0  # seconds a run may take before it is reported as not finished
 
@@ -55,7 +55,6 @@ def peak_rss_mb() -> float:
 
 
 async def _run(base_url: str, tmp: Path) -> dict[str, float]:
-    from textual import events
 
     app = _app(base_url, tmp)
     lat: list[float] = []
@@ -67,14 +66,7 @@ async def _run(base_url: str, tmp: Path) -> dict[str, float]:
         await chat.send_text("go")
         await asyncio.sleep(0.05)
         while chat.active_turn is not None and time.perf_counter() - t0 < TIMEOUT:
-            before = len(composer.text)
-            k0 = time.perf_counter()
-            composer.post_message(events.Key("x", "x"))
-            while len(composer.text) == before:
-                await asyncio.sleep(0)
-                if time.perf_counter() - k0 > 5:
-                    break
-            lat.append(time.perf_counter() - k0)
+            lat.append(await key_latency(composer, give_up=5))
             await asyncio.sleep(0.01)
         done = chat.active_turn is None
         await pilot.pause()
