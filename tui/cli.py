@@ -236,5 +236,8 @@ def _app(argv: list[str]) -> int:
         theme_name=args.theme,
         open_file=args.file,
     )
+    from .heap import settle
+
+    settle()
     app.run()
     return app.return_code or 0

@@ -24,6 +24,7 @@ from ..core.paramspec import APP_DEFAULTS, params_to_request, request_to_params
 from ..core.presets import Presets
 from ..core.session import ChatSession
 from ..core.store import Snapshot, Store, StoreError, load_file, write_document
+from ..heap import settle
 from .chat_screen import ChatScreen
 from .palette import help_rows, tool_commands
 from .safe import shown
@@ -204,6 +205,7 @@ class RedPillApp(ReportsWorkerFailures, App):
             try:
                 conversation = load_file(Path(self._open_file).expanduser())
                 self._saved_path = Path(self._open_file).expanduser()
+                settle()
             except StoreError as exc:
                 self.notify(str(exc), title="Could not open the file", severity="error", timeout=15)
         conversation = conversation or self.new_conversation()

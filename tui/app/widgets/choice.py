@@ -16,8 +16,11 @@ from textual.widgets import Collapsible, Markdown, Static
 
 from ...core.blocks import first_cut, split_markdown
 from ...core.sanitize import neutralize
+from .fence import ReplyMarkdown
 from .plain_tail import MD_CAP, PlainTail, markdown_end
 
+# What may show below a choice's content, in this order (see ChoiceView._extra).
+EXTRAS = ("json", "refusal", "tool-calls", "error")
 CHUNK = 1500  # characters of Markdown per piece before a new piece starts at a safe cut
 # While a reply streams in a conversation taller than its window, its last piece keeps
 # spare rows below its text, claimed RESERVE rows at a time: a new line of text then
@@ -98,13 +101,39 @@ class ChoiceView(Vertical):
         self._deferred: Callable[[], Awaitable[None]] | None = None
 
     def compose(self) -> ComposeResult:
-        with Collapsible(title="Reasoning", collapsed=True, classes="reasoning hidden"):
-            yield Static("", markup=False, id="reasoning-text")
-        yield Markdown("", open_links=False)
-        yield Static("", classes="json hidden", markup=False)
-        yield Static("", classes="refusal hidden", markup=False)
-        yield Static("", classes="tool-calls hidden", markup=False)
-        yield Static("", classes="error hidden", markup=False)
+        # Only the content's first piece: reasoning, JSON, refusal, tool calls and notes
+        # are mounted when a reply has them (most have none, and every widget a finished
+        # turn keeps is styled and laid out on each frame).
+        yield ReplyMarkdown("", open_links=False)
+
+    def _extra(self, kind: str, wanted: bool) -> Static | None:
+        """The Static below the content showing ``kind`` (one of EXTRAS), mounted in its
+        place the first time it is ``wanted``; None while it never was."""
+        for node in self.query_children(f".{kind}").results(Static):
+            node.set_class(not wanted, "hidden")
+            return node
+        if not wanted:
+            return None
+        node = Static("", classes=kind, markup=False)
+        later = [n for k in EXTRAS[EXTRAS.index(kind) + 1 :] for n in self.query_children(f".{k}")]
+        if later:
+            self.mount(node, before=later[0])
+        else:
+            self.mount(node)
+        return node
+
+    def _show_reasoning(self, reasoning: str) -> None:
+        text = Content(neutralize(reasoning))
+        for node in self.query_children(Collapsible).results(Collapsible):
+            node.query_one("#reasoning-text", Static).update(text)
+            return
+        box = Collapsible(
+            Static(text, markup=False, id="reasoning-text"),
+            title="Reasoning",
+            collapsed=True,
+            classes="reasoning",
+        )
+        self.mount(box, before=self.children[0])
 
     async def on_mount(self) -> None:
         self._ready = True
@@ -141,7 +170,7 @@ class ChoiceView(Vertical):
             text = text[len(head) :]
             self._piece_text = ""
             if text:
-                await self.mount(Markdown("", open_links=False), after=closed)
+                await self.mount(ReplyMarkdown("", open_links=False), after=closed)
 
     def _cap(self, content: str) -> int:
         """Where the Markdown part of ``content`` ends (issue 13: a reply of any size must
@@ -214,7 +243,7 @@ class ChoiceView(Vertical):
         await pieces[keep].update(parts[keep])
         if len(parts) > keep + 1:
             await self.mount_all(
-                [Markdown(p, open_links=False) for p in parts[keep + 1 :]], after=pieces[keep]
+                [ReplyMarkdown(p, open_links=False) for p in parts[keep + 1 :]], after=pieces[keep]
             )
         self._piece_text = parts[-1]
         self._settled = len(parts)
@@ -256,21 +285,17 @@ class ChoiceView(Vertical):
         reasoning = state.reasoning or ""
         if len(reasoning) != self._reasoning_shown:
             self._reasoning_shown = len(reasoning)
-            box = self.query_one(Collapsible)
-            box.remove_class("hidden")
-            self.query_one("#reasoning-text", Static).update(Content(neutralize(reasoning)))
+            self._show_reasoning(reasoning)
         self._show_extras(state)
 
     def _show_extras(self, state: ChoiceLike) -> None:
         refusal = state.refusal or ""
-        node = self.query_one(".refusal", Static)
-        node.set_class(not refusal, "hidden")
-        if refusal:
+        node = self._extra("refusal", bool(refusal))
+        if node is not None and refusal:
             node.update(Content(neutralize(f"Refusal: {refusal}")))
         calls = _tool_calls(state)
-        node = self.query_one(".tool-calls", Static)
-        node.set_class(not calls, "hidden")
-        if calls:
+        node = self._extra("tool-calls", bool(calls))
+        if node is not None and calls:
             node.update(Content(neutralize("\n".join(calls))))
 
     async def finalize(
@@ -290,9 +315,9 @@ class ChoiceView(Vertical):
             # string values off there instead).
             await self._render_whole("")
             self.pieces[0].display = False
-            node = self.query_one(".json", Static)
+            node = self._extra("json", True)
+            assert node is not None
             node.update(highlight(neutralize(text), language="json"))
-            node.remove_class("hidden")
         else:
             # Loaded or complete: one full render. Streamed: the pieces closed while it
             # streamed stay, the rest is rendered afresh (appends can differ from that).
@@ -306,8 +331,7 @@ class ChoiceView(Vertical):
         self._final = True
         reasoning = state.reasoning or ""
         if reasoning:
-            self.query_one(Collapsible).remove_class("hidden")
-            self.query_one("#reasoning-text", Static).update(Content(neutralize(reasoning)))
+            self._show_reasoning(reasoning)
         self._show_extras(state)
         notes = []
         finish = state.finish_reason
@@ -317,9 +341,8 @@ class ChoiceView(Vertical):
             notes.append("Cancelled: what arrived before Esc is kept.")
         if error is not None:
             notes.append(error_text(error))
-        node = self.query_one(".error", Static)
-        node.set_class(not notes, "hidden")
-        if notes:
+        node = self._extra("error", bool(notes))
+        if node is not None and notes:
             node.update(Content(neutralize("\n".join(notes))))
 
 
