@@ -42,6 +42,26 @@ def _pct(values: list[float], p: float) -> float:
     return values[k]
 
 
+# This machine's time for PACE_LOOP additions in a Python loop when it is quiet. The
+# sandbox's CPU speed varies by up to 2x from minute to minute; `pace()` says how fast it
+# is running now, so figures taken at different moments can be compared.
+PACE_LOOP = 2_000_000
+QUIET_PACE_S = 0.062
+
+
+def pace() -> float:
+    """How slow the machine is now against its quiet speed (1.0: quiet; 1.8: everything
+    takes 1.8 times as long). The best of five short runs."""
+    best = float("inf")
+    for _ in range(5):
+        t = time.perf_counter()
+        total = 0
+        for i in range(PACE_LOOP):
+            total += i
+        best = min(best, time.perf_counter() - t)
+    return best / QUIET_PACE_S
+
+
 def _table(title: str, header: list[str], rows: list[list[Any]]) -> None:
     print(f"\n{title}")
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=False)]

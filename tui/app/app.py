@@ -19,6 +19,7 @@ from textual.widgets import Input, LoadingIndicator
 
 from ..config import Config, Endpoint, data_dir, make_client
 from ..core.conversation import Conversation
+from ..core.document import cache_saved_forms
 from ..core.events import Checkpoint, Event, TurnChanged, TurnFinished
 from ..core.paramspec import APP_DEFAULTS, params_to_request, request_to_params
 from ..core.presets import Presets
@@ -26,18 +27,9 @@ from ..core.session import ChatSession
 from ..core.store import Snapshot, Store, StoreError, load_file, write_document
 from ..heap import settle
 from .chat_screen import ChatScreen
-from .palette import help_rows, tool_commands
+from .palette import APP_COMMANDS, help_rows, tool_commands
 from .safe import shown
 from .workers import ReportsWorkerFailures
-
-_APP_COMMANDS = [  # title, help, the app's action
-    ("Help: keys", "List every key binding", "help"),
-    ("Copy last reply", "To the clipboard (OSC 52)", "copy_reply"),
-    ("Conversations", "Open, search, rename, duplicate, delete", "conversations"),
-    ("New conversation", "Start afresh (the current one is saved)", "new_conversation"),
-    ("Export", "Markdown, request JSON, curl, httpx snippet", "export"),
-    ("Save parameters as a preset", "Model, system prompt and parameters", "save_preset"),
-]
 
 
 class RedPillApp(ReportsWorkerFailures, App):
@@ -203,9 +195,13 @@ class RedPillApp(ReportsWorkerFailures, App):
         conversation = self._conversation
         if conversation is None and self._open_file:
             try:
-                conversation = load_file(Path(self._open_file).expanduser())
+                conversation = load_file(Path(self._open_file).expanduser(), cache_forms=False)
                 self._saved_path = Path(self._open_file).expanduser()
                 settle()
+                # Each turn's saved form (what makes a save cheap) once the screen is up.
+                self.call_after_refresh(
+                    self.set_timer, 0.1, partial(cache_saved_forms, conversation)
+                )
             except StoreError as exc:
                 self.notify(str(exc), title="Could not open the file", severity="error", timeout=15)
         conversation = conversation or self.new_conversation()
@@ -387,7 +383,7 @@ class RedPillApp(ReportsWorkerFailures, App):
         yield from self._app_commands()
 
     def _app_commands(self) -> Iterable[SystemCommand]:
-        for title, help_text, action in _APP_COMMANDS:
+        for title, help_text, action in APP_COMMANDS:
             yield SystemCommand(title, help_text, getattr(self, f"action_{action}"))
         for name in sorted(self.presets.presets):
             yield SystemCommand(

@@ -10,6 +10,15 @@ from typing import Any
 from textual.app import SystemCommand
 from textual.binding import Binding
 
+APP_COMMANDS = [  # title, help, the app's action
+    ("Help: keys", "List every key binding", "help"),
+    ("Copy last reply", "To the clipboard (OSC 52)", "copy_reply"),
+    ("Conversations", "Open, search, rename, duplicate, delete", "conversations"),
+    ("New conversation", "Start afresh (the current one is saved)", "new_conversation"),
+    ("Export", "Markdown, request JSON, curl, httpx snippet", "export"),
+    ("Save parameters as a preset", "Model, system prompt and parameters", "save_preset"),
+]
+
 
 def tool_commands(screen: Any) -> Iterable[SystemCommand]:
     from ..core.tools import examples

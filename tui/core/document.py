@@ -194,7 +194,7 @@ def cache_saved_forms(conv: Conversation) -> None:
 # -- reading ------------------------------------------------------------------------------
 
 
-def read(doc: Any, source: str) -> Conversation:
+def read(doc: Any, source: str, *, cache_forms: bool = True) -> Conversation:
     """A conversation from a parsed document of any version this one reads."""
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise DocumentError(f"{source} is not a redpill-tui conversation")
@@ -214,7 +214,8 @@ def read(doc: Any, source: str) -> Conversation:
         conv = _read_v1(doc) if version < 2 else _read_v2(doc)
     except (TypeError, ValueError, KeyError, AttributeError) as exc:
         raise DocumentError(f"{source}: {exc}") from None
-    cache_saved_forms(conv)
+    if cache_forms:
+        cache_saved_forms(conv)
     return conv
 
 

@@ -63,9 +63,9 @@ def to_document(conv: Conversation) -> dict[str, Any]:
     return Snapshot(conv).document()
 
 
-def from_document(doc: Any, source: str = "file") -> Conversation:
+def from_document(doc: Any, source: str = "file", *, cache_forms: bool = True) -> Conversation:
     try:
-        return read(doc, source)
+        return read(doc, source, cache_forms=cache_forms)
     except DocumentError as exc:
         raise (NewerFormat if exc.newer else CorruptFile)(str(exc)) from None
 
@@ -150,13 +150,16 @@ def read_regular(path: Path) -> bytes:
         os.close(fd)
 
 
-def load_file(path: Path) -> Conversation:
+def load_file(path: Path, *, cache_forms: bool = True) -> Conversation:
+    """The conversation in ``path``. With ``cache_forms``, every turn's saved form is made
+    now, so the first save is cheap; without, the caller makes them when it has time
+    (``cache_saved_forms``), or the first save does."""
     raw = read_regular(path)
     try:
         doc = json.loads(raw)
     except ValueError as exc:
         raise CorruptFile(f"{path} is not valid JSON ({exc})") from None
-    return from_document(doc, str(path))
+    return from_document(doc, str(path), cache_forms=cache_forms)
 
 
 @dataclass

@@ -209,24 +209,26 @@ class Turn:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Turn:
-        t = cls(input=list(d.get("input") or []))
-        for key in ("id", *REPLY_FIELDS):
-            if key in ("choices", "interrupted"):
-                continue  # read below, with their own rules
-            if key in d and d[key] is not None:
-                setattr(t, key, d[key])
-        t.choices = [ChoiceRecord.from_dict(c) for c in d.get("choices") or []]
+        # One construction with every field (each assignment goes through __setattr__:
+        # a 1,000-turn file is read faster this way).
+        kw: dict[str, Any] = {
+            key: d[key]
+            for key in ("id", *REPLY_FIELDS)
+            if key not in ("choices", "interrupted") and d.get(key) is not None
+        }
+        kw["input"] = list(d.get("input") or [])
+        kw["choices"] = [ChoiceRecord.from_dict(c) for c in d.get("choices") or []]
         earlier = d.get("earlier")
         if isinstance(earlier, list):
-            t.earlier = [e for e in earlier if isinstance(e, dict)]
+            kw["earlier"] = [e for e in earlier if isinstance(e, dict)]
         number = d.get("reply_no")
         if isinstance(number, int) and not isinstance(number, bool):
-            t.reply_no = max(0, min(number, len(t.earlier)))
+            kw["reply_no"] = max(0, min(number, len(kw.get("earlier") or [])))
         # Saved mid-stream ("partial") and never saved again: the reply was cut off.
-        t.interrupted = bool(d.get("interrupted") or d.get("partial"))
-        if t.interrupted and t.error is None and not t.cancelled:
-            t.error = dict(INTERRUPTED_ERROR)
-        return t
+        kw["interrupted"] = bool(d.get("interrupted") or d.get("partial"))
+        if kw["interrupted"] and kw.get("error") is None and not kw.get("cancelled"):
+            kw["error"] = dict(INTERRUPTED_ERROR)
+        return cls(**kw)
 
 
 # What one reply of a turn is (everything but its input and its other replies).
