@@ -210,6 +210,7 @@ class RedPillApp(ReportsWorkerFailures, App):
         )
         session.subscribe(partial(self._session_event, session))
         self.push_screen(ChatScreen(session, self.endpoint))
+        self.set_timer(1.0, settle)  # the first screen's widgets live long too
 
     @on(CommandPalette.Opened)
     def palette_opened(self) -> None:
