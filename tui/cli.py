@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 from typing import Any
 
@@ -61,6 +62,12 @@ def app_parser() -> argparse.ArgumentParser:
     p.add_argument("-m", "--model", help="model id")
     _param_arg(p)
     p.add_argument("--theme", help="theme name")
+    p.add_argument(
+        "--low-bandwidth",
+        action="store_true",
+        help="for slow links (SSH): draw a streaming reply 5 times a second, the screen"
+        " at most 10 (fewer bytes to the terminal)",
+    )
     p.add_argument("file", nargs="?", help="a saved conversation (JSON) to open")
     p.add_argument("--version", action="version", version="%(prog)s " + _version())
     return p
@@ -226,6 +233,9 @@ def _app(argv: list[str]) -> int:
     cfg = load_config(create=True)
     endpoint = resolve_endpoint(cfg, profile=args.profile, base_url=args.base_url, demo=args.demo)
     params = _params(args.param)
+    if args.low_bandwidth:
+        # Read by Textual when it is imported (just below): its frames per second.
+        os.environ.setdefault("TEXTUAL_FPS", "10")
     from .app.app import RedPillApp
 
     app = RedPillApp(
@@ -235,6 +245,7 @@ def _app(argv: list[str]) -> int:
         params=params,
         theme_name=args.theme,
         open_file=args.file,
+        low_bandwidth=args.low_bandwidth,
     )
     from .heap import settle
 

@@ -26,6 +26,7 @@ from ..core.presets import Presets
 from ..core.session import ChatSession
 from ..core.store import Snapshot, Store, StoreError, load_file, write_document
 from ..heap import settle
+from .chat.runner import FRAME, SLOW_LINK_FRAME
 from .chat_screen import ChatScreen
 from .palette import APP_COMMANDS, help_rows, tool_commands
 from .safe import shown
@@ -57,6 +58,7 @@ class RedPillApp(ReportsWorkerFailures, App):
         open_file: str | None = None,
         client: Any = None,
         conversation: Conversation | None = None,
+        low_bandwidth: bool = False,
     ) -> None:
         super().__init__()
         self.config = config or Config()
@@ -67,6 +69,7 @@ class RedPillApp(ReportsWorkerFailures, App):
         self._theme_name = theme_name
         self._open_file = open_file
         self._conversation = conversation
+        self._frame = SLOW_LINK_FRAME if low_bandwidth else FRAME  # see chat/runner.py
         self.animation_level = "none"
         self._store: Store | None = None
         self._presets: Presets | None = None
@@ -197,8 +200,7 @@ class RedPillApp(ReportsWorkerFailures, App):
             try:
                 conversation = load_file(Path(self._open_file).expanduser(), cache_forms=False)
                 self._saved_path = Path(self._open_file).expanduser()
-                settle()
-                # Each turn's saved form (what makes a save cheap) once the screen is up.
+                settle()  # and each turn's saved form (cheap saves) once the screen is up:
                 self.call_after_refresh(
                     self.set_timer, 0.1, partial(cache_saved_forms, conversation)
                 )
@@ -209,7 +211,7 @@ class RedPillApp(ReportsWorkerFailures, App):
             conversation, self.client, auto_verify=self.config.auto_verify, demo=self.endpoint.demo
         )
         session.subscribe(partial(self._session_event, session))
-        self.push_screen(ChatScreen(session, self.endpoint))
+        self.push_screen(ChatScreen(session, self.endpoint, frame=self._frame))
         self.set_timer(1.0, settle)  # the first screen's widgets live long too
 
     @on(CommandPalette.Opened)

@@ -20,7 +20,7 @@ from .chat.commands import CHAT_BINDINGS, ChatCommands
 from .chat.editing import Editing
 from .chat.params import ParamActions
 from .chat.replies import ReplyActions
-from .chat.runner import TurnRunner
+from .chat.runner import FRAME, TurnRunner
 from .chat.tools import ToolActions
 from .safe import Exact
 from .screens.confirm import ConfirmScreen
@@ -59,8 +59,9 @@ class ChatScreen(
 
     BINDINGS = CHAT_BINDINGS
 
-    def __init__(self, session: ChatSession, endpoint: Any) -> None:
+    def __init__(self, session: ChatSession, endpoint: Any, *, frame: float = FRAME) -> None:
         super().__init__()
+        self.frame = frame  # seconds between renders of a streaming reply
         self.session = session
         self.endpoint = endpoint
         self.active_turn: Turn | None = None  # started, and not yet drawn in full

@@ -25,6 +25,9 @@ from ..widgets.tool_calls import ToolCallsPanel
 from ..widgets.turn import TurnView
 
 FRAME = 1 / 30  # seconds between renders of a streaming reply
+# With --low-bandwidth (a slow link, e.g. SSH): each frame repaints the growing lines, so
+# fewer frames write fewer bytes; the text arrives in bigger steps.
+SLOW_LINK_FRAME = 1 / 5
 
 
 class TurnRunner:
@@ -33,6 +36,7 @@ class TurnRunner:
     session: ChatSession
     active_turn: Turn | None
     active_view: TurnView | None
+    frame: float = FRAME
     _idle: asyncio.Event
     _draft: str
     _sent_text: str
@@ -68,7 +72,7 @@ class TurnRunner:
         http = self.session.launch(turn)
         try:
             while not http.done():
-                await asyncio.wait({http}, timeout=FRAME)
+                await asyncio.wait({http}, timeout=self.frame)
                 await self.draw_frame(turn)
         except asyncio.CancelledError:
             http.cancel()  # the screen or the app is going away
