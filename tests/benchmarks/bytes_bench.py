@@ -41,7 +41,9 @@ def _quiet(app: Pty, quiet: float = QUIET, timeout: float = 60.0) -> None:
             return
 
 
-def _case(base_url: str, tmp: Path, n: int, columns: bool, file: Path | None) -> dict[str, Any]:
+def _case(
+    base_url: str, tmp: Path, n: int, columns: bool, file: Path | None, flags: tuple[str, ...] = ()
+) -> dict[str, Any]:
     env = {
         "REDPILL_TUI_CONFIG": str(tmp / "config.toml"),
         "REDPILL_TUI_DATA": str(tmp / "data"),
@@ -49,7 +51,7 @@ def _case(base_url: str, tmp: Path, n: int, columns: bool, file: Path | None) ->
         "COLUMNS": str(COLS),
         "LINES": str(ROWS),
     }
-    argv = [sys.executable, "-m", "tui", "--base-url", base_url, "-m", "bench"]
+    argv = [sys.executable, "-m", "tui", "--base-url", base_url, "-m", "bench", *flags]
     if n > 1:
         argv += ["-p", f"n={n}"]
     if file is not None:
@@ -88,10 +90,11 @@ def _conversation_file(tmp: Path, turns: int) -> Path:
     return path
 
 
-CASES = [
-    ("n=1", 1, False, 0),
-    ("n=3 columns", 3, True, 0),
-    ("20 turns, n=1", 1, False, 20),
+CASES = [  # label, n, columns, turns already in the conversation, command-line flags
+    ("n=1", 1, False, 0, ()),
+    ("n=3 columns", 3, True, 0, ()),
+    ("20 turns, n=1", 1, False, 20, ()),
+    ("n=1 --low-bandwidth", 1, False, 0, ("--low-bandwidth",)),
 ]
 
 
@@ -104,13 +107,13 @@ def bytes_written(rate: float = 50.0, seconds: float = 8.0, runs: int = 3) -> di
     with BenchServer() as srv, tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
         files = {0: None, 20: _conversation_file(tmp, 20)}
-        for label, n, columns, turns in CASES:
+        for label, n, columns, turns, flags in CASES:
             srv.plan.deltas, srv.plan.n, srv.plan.rate = deltas, n, rate
             results = []
             for r in range(runs):
                 run_dir = tmp / f"{label}-{r}".replace(" ", "_").replace(",", "")
                 os.makedirs(run_dir, exist_ok=True)
-                results.append(_case(srv.base_url, run_dir, n, columns, files[turns]))
+                results.append(_case(srv.base_url, run_dir, n, columns, files[turns], flags))
             med = {k: statistics.median(x[k] for x in results) for k in results[0]}
             med["per_delta"] = med["streaming"] / deltas
             med["all_runs_streaming"] = [x["streaming"] for x in results]
