@@ -13,6 +13,7 @@ from tui.api.shapes import (
     assistant_message,
     content_text,
     prune_stream_options,
+    with_text,
 )
 from tui.core.conversation import Conversation
 from tui.core.sendcheck import calls_of, result_messages
@@ -79,3 +80,17 @@ def test_stream_options_only_with_stream():
     assert prune_stream_options({"stream_options": opts}) == {}
     kept = prune_stream_options({"stream": True, "stream_options": opts})
     validate_request({"model": "m", "messages": [{"role": "user", "content": "x"}], **kept})
+
+
+def test_with_text_replaces_the_text_and_keeps_every_other_part() -> None:
+    image = {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}}
+    audio = {"type": "input_audio", "input_audio": {"data": "AAAA", "format": "wav"}}
+    assert with_text("old", "new") == "new"
+    assert with_text(None, "new") == "new"
+    two = [{"type": "text", "text": "a"}, image, {"type": "text", "text": "b"}, audio]
+    assert with_text(two, "new") == [{"type": "text", "text": "new"}, image, audio]
+    assert with_text([image], "new") == [{"type": "text", "text": "new"}, image]
+    assert with_text([image, {"type": "text", "text": "x"}], "y") == [
+        image,
+        {"type": "text", "text": "y"},
+    ]

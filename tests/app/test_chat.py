@@ -473,3 +473,30 @@ def test_the_opening_window_is_sized_by_text_not_turn_count():
     assert take_last(turns(10), OPEN_BUDGET) == MAX_TURNS
     assert take_last(turns(2000), OPEN_BUDGET) == 2
     assert take_last(turns(100_000), OPEN_BUDGET) == 1  # one huge reply is still shown
+
+
+async def test_editing_a_message_sent_with_an_image_keeps_the_image(loopback):
+    from tui.core.conversation import ChoiceRecord, Conversation
+
+    image = {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}
+    conv = Conversation(model="test-model")
+    asked = [{"type": "text", "text": "What is in this picture?"}, image]
+    msgs = [{"role": "user", "content": asked}]
+    turn = conv.start_turn(msgs, conv.build(msgs))
+    turn.live = None
+    turn.choices = [ChoiceRecord(index=0, content="A cat.", finish_reason="stop")]
+    loopback.enqueue(simple_stream(["A small cat."]))
+    app = make_app(loopback.base_url, conversation=conv)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        composer = app.chat.query_one(Composer)
+        # the message's text to edit, not an empty composer
+        assert composer.text == "What is in this picture?" and composer.has_class("editing")
+        composer.text = "How big is it?"
+        await pilot.press("enter")
+        await settle(app, pilot)
+        sent = loopback.requests[-1].json()["messages"][-1]
+        assert sent["content"] == [{"type": "text", "text": "How big is it?"}, image]
+        assert app.chat.conversation.turns[0].input[0]["content"] == sent["content"]

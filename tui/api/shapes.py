@@ -37,6 +37,24 @@ def content_text(content: Any, *, placeholders: bool = False) -> str:
     return "\n".join(out)
 
 
+def with_text(content: Any, text: str) -> Any:
+    """``content`` with its text replaced by ``text`` (an edited message): a string
+    becomes ``text``; a list of parts keeps every part that is not text (an image, an
+    audio clip) where it was, with one text part where the first one was (or first)."""
+    if not isinstance(content, list):
+        return text
+    out: list[Any] = []
+    placed = False
+    for part in content:
+        if isinstance(part, dict) and isinstance(part.get("text"), str):
+            if not placed:
+                out.append({"type": "text", "text": text})
+                placed = True
+            continue
+        out.append(part)
+    return out if placed else [{"type": "text", "text": text}, *out]
+
+
 def tool_call_id(choice_index: int, position: int, call: dict[str, Any]) -> str:
     """A call's id, or the one made up for a call that came without one: the same
     everywhere (the history, the tool-results panel, the saved results)."""

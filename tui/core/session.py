@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from ..api.errors import APIError, InvalidParameter
+from ..api.shapes import with_text
 from .conversation import Conversation, Turn
 from .events import (
     Checkpoint,
@@ -191,7 +192,9 @@ class ChatSession:
     ) -> Plan:
         """Send ``text`` in place of ``turn``'s message: that turn and later ones go."""
         upto = self.conversation.turns.index(turn)
-        message = {"role": "user", "content": text}
+        sent = next((m.get("content") for m in turn.input if m.get("role") == "user"), None)
+        # An image (or any part that is not text) sent with the message is sent again.
+        message = {"role": "user", "content": with_text(sent, text)}
         return self.prepare([message], upto=upto, confirmed=confirmed)
 
     def regenerate(self, *, confirmed: frozenset[str] = frozenset()) -> Plan:

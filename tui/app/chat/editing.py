@@ -8,6 +8,7 @@ from typing import Any
 
 from textual.widgets import Static
 
+from ...api.shapes import content_text
 from ...core.turn import Turn
 from ..safe import Exact
 from ..widgets.composer import Composer
@@ -43,9 +44,11 @@ class Editing:
                 "Wait for the reply to finish (or esc) before editing.", severity="warning"
             )
             return
-        text = next((m.get("content") for m in turn.input if m.get("role") == "user"), "")
-        if not isinstance(text, str):
-            text = ""
+        # The message's text (of a list of parts, the text parts: the others, an image,
+        # are sent again as they were; see ChatSession.edit_and_resend).
+        text = content_text(
+            next((m.get("content") for m in turn.input if m.get("role") == "user"), "")
+        )
         composer = screen.query_one(Composer)
         if self.editing is None:
             self._draft = composer.text  # esc gives it back
