@@ -25,7 +25,7 @@ from ..core.paramspec import APP_DEFAULTS, params_to_request, request_to_params
 from ..core.presets import Presets
 from ..core.session import ChatSession
 from ..core.store import Snapshot, Store, StoreError, load_file, write_document
-from ..heap import settle
+from ..heap import settle, warm_up
 from .chat.runner import FRAME, SLOW_LINK_FRAME
 from .chat_screen import ChatScreen
 from .palette import APP_COMMANDS, help_rows, tool_commands
@@ -201,9 +201,8 @@ class RedPillApp(ReportsWorkerFailures, App):
                 conversation = load_file(Path(self._open_file).expanduser(), cache_forms=False)
                 self._saved_path = Path(self._open_file).expanduser()
                 settle()  # and each turn's saved form (cheap saves) once the screen is up:
-                self.call_after_refresh(
-                    self.set_timer, 0.1, partial(cache_saved_forms, conversation)
-                )
+                forms = partial(cache_saved_forms, conversation)
+                self.call_after_refresh(self.set_timer, 0.1, forms)
             except StoreError as exc:
                 self.notify(str(exc), title="Could not open the file", severity="error", timeout=15)
         conversation = conversation or self.new_conversation()
@@ -212,7 +211,8 @@ class RedPillApp(ReportsWorkerFailures, App):
         )
         session.subscribe(partial(self._session_event, session))
         self.push_screen(ChatScreen(session, self.endpoint, frame=self._frame))
-        self.set_timer(1.0, settle)  # the first screen's widgets live long too
+        # A second on: load what the first send needs, and settle the first screen too.
+        self.set_timer(1.0, lambda: self.run_worker(warm_up, thread=True, name="warm-up"))
 
     @on(CommandPalette.Opened)
     def palette_opened(self) -> None:
