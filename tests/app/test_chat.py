@@ -249,6 +249,18 @@ async def test_sidebar_values_reach_the_request_and_unset_ones_do_not(loopback):
         assert "seed 42" in meta
 
 
+async def edit_last(app, pilot, *, shown: str, typed: str) -> None:
+    """ctrl+r: the last sent message is in the composer as ``shown``; ``typed`` is sent in
+    its place, and the reply is drawn."""
+    await pilot.press("ctrl+r")
+    await pilot.pause()
+    composer = app.chat.query_one(Composer)
+    assert composer.text == shown and composer.has_class("editing")
+    composer.text = typed
+    await pilot.press("enter")
+    await settle(app, pilot)
+
+
 async def test_edit_and_resend_replaces_later_turns(loopback):
     loopback.enqueue(simple_stream(["one"]))
     loopback.enqueue(simple_stream(["two"]))
@@ -260,13 +272,7 @@ async def test_edit_and_resend_replaces_later_turns(loopback):
         await settle(app, pilot)
         await pilot.press(*"second", "enter")
         await settle(app, pilot)
-        await pilot.press("ctrl+r")
-        await pilot.pause()
-        composer = app.chat.query_one(Composer)
-        assert composer.text == "second" and composer.has_class("editing")
-        composer.text = "second, better"
-        await pilot.press("enter")
-        await settle(app, pilot)
+        await edit_last(app, pilot, shown="second", typed="second, better")
         turns = app.chat.conversation.turns
         assert len(turns) == 2
         assert turns[1].input[0]["content"] == "second, better"
@@ -489,14 +495,8 @@ async def test_editing_a_message_sent_with_an_image_keeps_the_image(loopback):
     app = make_app(loopback.base_url, conversation=conv)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        await pilot.press("ctrl+r")
-        await pilot.pause()
-        composer = app.chat.query_one(Composer)
         # the message's text to edit, not an empty composer
-        assert composer.text == "What is in this picture?" and composer.has_class("editing")
-        composer.text = "How big is it?"
-        await pilot.press("enter")
-        await settle(app, pilot)
+        await edit_last(app, pilot, shown="What is in this picture?", typed="How big is it?")
         sent = loopback.requests[-1].json()["messages"][-1]
         assert sent["content"] == [{"type": "text", "text": "How big is it?"}, image]
         assert app.chat.conversation.turns[0].input[0]["content"] == sent["content"]

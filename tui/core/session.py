@@ -192,9 +192,8 @@ class ChatSession:
     ) -> Plan:
         """Send ``text`` in place of ``turn``'s message: that turn and later ones go."""
         upto = self.conversation.turns.index(turn)
-        sent = next((m.get("content") for m in turn.input if m.get("role") == "user"), None)
         # An image (or any part that is not text) sent with the message is sent again.
-        message = {"role": "user", "content": with_text(sent, text)}
+        message = {"role": "user", "content": with_text(turn.user_content, text)}
         return self.prepare([message], upto=upto, confirmed=confirmed)
 
     def regenerate(self, *, confirmed: frozenset[str] = frozenset()) -> Plan:

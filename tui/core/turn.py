@@ -114,6 +114,12 @@ class Turn:
     # -- replies to the same input -----------------------------------------------------
 
     @property
+    def user_content(self) -> Any:
+        """The content of the user message sent (a string, or a list of parts), or None
+        when the input is not a user message (tool results)."""
+        return next((m.get("content") for m in self.input if m.get("role") == "user"), None)
+
+    @property
     def replies(self) -> int:
         return len(self.earlier) + 1
 

@@ -46,9 +46,7 @@ class Editing:
             return
         # The message's text (of a list of parts, the text parts: the others, an image,
         # are sent again as they were; see ChatSession.edit_and_resend).
-        text = content_text(
-            next((m.get("content") for m in turn.input if m.get("role") == "user"), "")
-        )
+        text = content_text(turn.user_content)
         composer = screen.query_one(Composer)
         if self.editing is None:
             self._draft = composer.text  # esc gives it back
