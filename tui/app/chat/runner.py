@@ -36,7 +36,7 @@ class TurnRunner:
     session: ChatSession
     active_turn: Turn | None
     active_view: TurnView | None
-    frame: float = FRAME
+    frame: float  # seconds between renders (FRAME, or SLOW_LINK_FRAME)
     _idle: asyncio.Event
     _draft: str
     _sent_text: str
