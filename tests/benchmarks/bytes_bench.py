@@ -79,14 +79,10 @@ def _case(
 
 
 def _conversation_file(tmp: Path, turns: int) -> Path:
-    from tui.core.store import save_file
+    from .long_bench import make_long_conversation
 
-    from .store_bench import build_conversation
-
-    conv = build_conversation(turns)
-    conv.title = f"{turns} turns"
     path = tmp / f"conv{turns}.json"
-    save_file(conv, path)
+    make_long_conversation(path, turns)
     return path
 
 
