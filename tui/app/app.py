@@ -16,6 +16,7 @@ from textual.binding import Binding
 from textual.command import CommandPalette
 from textual.screen import Screen
 from textual.widgets import Input, LoadingIndicator
+from textual.worker import Worker
 
 from ..config import Config, Endpoint, data_dir, make_client
 from ..core.conversation import Conversation
@@ -212,7 +213,10 @@ class RedPillApp(ReportsWorkerFailures, App):
         session.subscribe(partial(self._session_event, session))
         self.push_screen(ChatScreen(session, self.endpoint, frame=self._frame))
         # A second on: load what the first send needs, and settle the first screen too.
-        self.set_timer(1.0, lambda: self.run_worker(warm_up, thread=True, name="warm-up"))
+        self.set_timer(1.0, self.start_warm_up, name="warm-up")
+
+    def start_warm_up(self) -> Worker[None]:
+        return self.run_worker(warm_up, thread=True, name="warm-up")
 
     @on(CommandPalette.Opened)
     def palette_opened(self) -> None:
