@@ -7,6 +7,7 @@ from textual.widgets import Static
 
 from tests.app.conftest import chunk, make_app, settle
 from tests.loopback import Reply, sse
+from tui.app.widgets import turn as turn_module
 from tui.app.widgets.choice import ChoiceView
 from tui.app.widgets.turn import TurnView
 from tui.config import Config
@@ -26,7 +27,7 @@ def shown(app) -> tuple[str, str]:
     return head, view.query_one(ChoiceView).markdown_source
 
 
-async def test_regenerated_replies_are_kept_and_the_shown_one_continues(loopback):
+async def test_regenerated_replies_are_kept_and_the_shown_one_continues(loopback, monkeypatch):
     loopback.enqueue(reply("first answer"), reply("second answer"), reply("third answer"))
     loopback.enqueue(reply("follow-up"))
     app = make_app(loopback.base_url, config=Config(autosave=True))
@@ -46,6 +47,13 @@ async def test_regenerated_replies_are_kept_and_the_shown_one_continues(loopback
         await pilot.press("alt+left", "alt+left")  # stops at the first
         await pilot.pause()
         assert shown(app)[1] == "first answer"
+        # each flip draws the turn afresh, its meta line too: the meta line's redraw
+        # rate while streaming does not apply (made an hour here, so it would show)
+        monkeypatch.setattr(turn_module, "META_EVERY", 3600.0)
+        await pilot.press("alt+right", "alt+left")
+        await pilot.pause()
+        view = list(app.chat.query(TurnView).results(TurnView))[-1]
+        assert "finish: stop" in str(view.query_one(".meta").render())
         await pilot.press("alt+right")
         await pilot.pause()
         assert shown(app)[1] == "second answer"

@@ -4,6 +4,8 @@ and once the reply is over it looks as a fresh render of the saved reply does.""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.app.conftest import make_app, settle
 from tests.app.test_turn_end import paced
 from tui.app.widgets.choice import RESERVE, ChoiceView
@@ -15,16 +17,24 @@ def lines(count: int) -> list[str]:
     return [f"Line {i} of the reply.\n\n" for i in range(count)]
 
 
-async def test_a_streaming_reply_grows_the_conversation_a_block_at_a_time(loopback, monkeypatch):
-    parts = lines(60)
+@pytest.mark.parametrize("count", [60, 12], ids=["taller than the window", "shorter"])
+async def test_a_streaming_reply_grows_the_conversation_a_block_at_a_time(
+    loopback, monkeypatch, count
+):
+    # (shorter: the conversation is anchored to the bottom of its window all the same, so
+    # each row the reply grew moved every row above it)
+    parts = lines(count)
     loopback.enqueue(paced(parts, 0.05))
     app = make_app(loopback.base_url)
-    heights: list[int] = []  # the conversation's height, as laid out, at each frame
+    # at each frame: the conversation's height as laid out, and the reply's top row on
+    # screen (a shorter conversation keeps its height, the window's, and moves instead)
+    heights: list[tuple[int, int]] = []
     update_from = ChoiceView.update_from
 
     async def update_and_record(self: ChoiceView, state) -> None:
         await update_from(self, state)
-        heights.append(self.screen.query_one("#conversation").virtual_size.height)
+        conversation = self.screen.query_one("#conversation")
+        heights.append((conversation.virtual_size.height, self.region.y))
 
     monkeypatch.setattr(ChoiceView, "update_from", update_and_record)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -33,7 +43,7 @@ async def test_a_streaming_reply_grows_the_conversation_a_block_at_a_time(loopba
         await settle(app, pilot)
         changes = sum(1 for a, b in zip(heights, heights[1:], strict=False) if a != b)
         rows = 2 * len(parts)
-        assert len(heights) > 20, "too few frames to tell"
+        assert len(heights) > count // 3, "too few frames to tell"
         # a row at a time would change the height at nearly every frame; a block at a
         # time, about rows / RESERVE times (and once more for each piece closed)
         assert changes <= rows // RESERVE + 4, (changes, heights)

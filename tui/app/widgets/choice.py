@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from textual.app import ComposeResult
-from textual.containers import ScrollableContainer, Vertical
+from textual.containers import Vertical
 from textual.content import Content
 from textual.highlight import highlight
 from textual.widgets import Collapsible, Markdown, Static
@@ -22,13 +22,14 @@ from .plain_tail import MD_CAP, PlainTail, markdown_end
 # What may show below a choice's content, in this order (see ChoiceView._extra).
 EXTRAS = ("json", "refusal", "tool-calls", "error")
 CHUNK = 1500  # characters of Markdown per piece before a new piece starts at a safe cut
-# While a reply streams in a conversation taller than its window, its last piece keeps
-# spare rows below its text, claimed RESERVE rows at a time: a new line of text then
+# While a reply streams, its last piece keeps spare rows below its text, claimed RESERVE rows at a time: a new line of text then
 # changes the height of nothing above it, and the anchored conversation does not scroll.
 # Every change of the conversation's height repaints every row of it on screen (twice:
 # Textual lays out again after a resize), so a reply costs those repaints once per
 # RESERVE rows instead of once per row: the bytes that cross an SSH link (issue 18).
-# The spare rows go when the reply ends.
+# The spare rows go when the reply ends. (A conversation shorter than its window is
+# anchored to its bottom too: each new row moved every row above it, so the reply
+# reserves from its first row.)
 RESERVE = 12
 
 FINISH_LABELS = {
@@ -202,8 +203,6 @@ class ChoiceView(Vertical):
                 spare = max(int(floor.value) - _content_rows(piece), 0)
                 piece.styles.min_height = None
         floor = last.styles.min_height
-        if floor is None and not spare and not self._scrolls():
-            return  # nothing scrolls yet: the reply grows as it always did
         if floor is None and not spare and self._beside_others():
             # Columns reserving each on its own moved the conversation more often,
             # not less (measured: n=3 columns wrote 490 KB with, 350 KB without).
@@ -214,14 +213,9 @@ class ChoiceView(Vertical):
         if floor is None and spare:
             last.styles.min_height = spare
         elif floor is None or used + 2 >= floor.value:  # (the layout is a frame old)
-            last.styles.min_height = used + RESERVE
-
-    def _scrolls(self) -> bool:
-        """Whether the conversation around this choice is taller than its window."""
-        for node in self.ancestors:
-            if isinstance(node, ScrollableContainer):
-                return node.max_scroll_y > 0
-        return False
+            # Whole blocks of RESERVE rows: the same text gets the same floor, however
+            # its deltas fell into frames.
+            last.styles.min_height = ((used + 2) // RESERVE + 1) * RESERVE
 
     def _beside_others(self) -> bool:
         parent = self.parent

@@ -3,6 +3,7 @@ side-by-side columns."""
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -19,7 +20,8 @@ from ...core.sanitize import neutralize
 from ..safe import safe
 from .choice import FINISH_LABELS, ChoiceLike, ChoiceView
 
-META_EVERY = 0.5  # seconds between redraws of a streaming turn's meta line
+META_EVERY = 0.5  # seconds between redraws of a streaming turn's meta line for its figures
+_DIGITS = re.compile(r"\d")
 
 
 class MessageView(Static, can_focus=True):
@@ -104,7 +106,8 @@ class TurnView(Vertical):
         self._unfinished: dict[int, ChoiceRecord] = {}  # final records of hidden choices
         self._n = self._expected_choices()
         self._labels: dict[int, str] = {}  # what each tab shows
-        self._meta_at = 0.0  # when the meta line was last drawn while streaming
+        self._meta_at = 0.0  # when the meta line was last drawn
+        self._meta_drawn = ""  # and what it said
         self.set_class(columns, "columns")
 
     def _expected_choices(self) -> int:
@@ -226,7 +229,15 @@ class TurnView(Vertical):
             else:
                 self._stale.add(index)
         self._relabel()
-        self._update_meta()
+        # The rate and token counts change every frame; redrawn twice a second they
+        # cost a few hundred bytes a second to a remote terminal instead of thirty lines.
+        # Anything else that changes (TTFT known, a notice, the finish) is drawn at once.
+        text = self._meta_text()
+        if text != self._meta_drawn and (
+            _DIGITS.sub("", text) != _DIGITS.sub("", self._meta_drawn)
+            or time.monotonic() - self._meta_at >= META_EVERY
+        ):
+            self._update_meta(text)
 
     async def show_final(self) -> None:
         """The turn is over (or loaded from a file): render every choice in full."""
@@ -244,14 +255,14 @@ class TurnView(Vertical):
             state = self._state(view.index)
             await view.finalize(state or ChoiceRecord(index=view.index), error, self.turn.cancelled)
         self._relabel()
-        # The rate and token counts change every frame; redrawn twice a second they
-        # cost a few hundred bytes a second to a remote terminal instead of thirty lines.
-        now = time.monotonic()
-        if now - self._meta_at >= META_EVERY:
-            self._meta_at = now
-            self._update_meta()
+        self._update_meta()
 
-    def _update_meta(self) -> None:
+    def _update_meta(self, text: str | None = None) -> None:
+        self._meta_drawn = self._meta_text() if text is None else text
+        self._meta_at = time.monotonic()
+        self.query_one(".meta", Static).update(self._meta_drawn)
+
+    def _meta_text(self) -> str:
         t = self.turn
         live = t.live
         model = live.model if live else t.model
@@ -290,7 +301,7 @@ class TurnView(Vertical):
                 f"signature: {verdict}"
                 + (f" ({detail})" if detail and verdict != "verified" else "")
             )
-        self.query_one(".meta", Static).update(neutralize(" · ".join(str(p) for p in parts)))
+        return neutralize(" · ".join(str(p) for p in parts))
 
     # -- choices ----------------------------------------------------------------------
 
