@@ -161,17 +161,22 @@ class ChoiceView(Vertical):
             combined = self._piece_text + text
             cut = first_cut(combined, max(CHUNK, len(self._piece_text)))
             if cut is None:
-                await self.pieces[-1].append(text)
+                last = self.pieces[-1]
+                last.growing = True
+                await last.append(text)
                 self._piece_text = combined
                 return
             head = text[: cut - len(self._piece_text)]
             closed = self.pieces[-1]
+            closed.growing = False
             await closed.update(combined[:cut])
             self._settled = len(self.pieces)
             text = text[len(head) :]
             self._piece_text = ""
             if text:
-                await self.mount(ReplyMarkdown("", open_links=False), after=closed)
+                piece = ReplyMarkdown("", open_links=False)
+                piece.growing = True
+                await self.mount(piece, after=closed)
 
     def _cap(self, content: str) -> int:
         """Where the Markdown part of ``content`` ends (issue 13: a reply of any size must
@@ -187,6 +192,7 @@ class ChoiceView(Vertical):
         for tail in found:
             return tail
         self._unreserve()  # (the Markdown part grows no more)
+        self.pieces[-1].growing = False
         tail = PlainTail()
         await self.mount(tail, after=self.pieces[-1])
         return tail
@@ -301,6 +307,8 @@ class ChoiceView(Vertical):
             return
         content = state.content or ""
         self._unreserve()
+        for piece in self.pieces:
+            piece.growing = False
         if self.json_mode and content and not self._final and len(content) <= MD_CAP:
             text = content
             with contextlib.suppress(ValueError):

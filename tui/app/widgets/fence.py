@@ -22,6 +22,8 @@ from textual.content import Content
 from textual.widgets import Markdown
 from textual.widgets.markdown import MarkdownFence
 
+from .growing import Growing
+
 
 def lexer_ready(language: str) -> bool:
     """Whether colouring ``language`` costs only the lexing (no guess, no tables to
@@ -71,7 +73,8 @@ class QuickFence(MarkdownFence):
             )
 
 
-class ReplyMarkdown(Markdown):
-    """Markdown whose code blocks are QuickFences."""
+class ReplyMarkdown(Growing, Markdown):
+    """Markdown whose code blocks are QuickFences. ``growing`` while a reply streams into
+    it (see growing.py: a new paragraph repainted all of the piece)."""
 
     BLOCKS = {**Markdown.BLOCKS, "fence": QuickFence, "code_block": QuickFence}
