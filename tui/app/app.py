@@ -136,6 +136,7 @@ class RedPillApp(ReportsWorkerFailures, App):
 
     def _setup_themes(self) -> None:
         from ..config import config_dir
+        from ..core.appstate import remembered
         from .themes import DEFAULT_THEME, load_themes, shipped_dir
 
         loaded = load_themes(shipped_dir(), config_dir() / "themes")
@@ -146,7 +147,7 @@ class RedPillApp(ReportsWorkerFailures, App):
         # --theme, then the last theme picked in the app, then the config's default.
         wanted = [
             ("--theme", self._theme_name),
-            (None, self._remembered("theme")),
+            (None, remembered(self._state_path(), "theme")),
             ("the config's theme", self.config.theme),
             (None, DEFAULT_THEME),
         ]
@@ -167,28 +168,10 @@ class RedPillApp(ReportsWorkerFailures, App):
     def _state_path(self) -> Path:
         return data_dir() / "state.json"
 
-    def _remembered(self, key: str) -> Any:
-        import json
-
-        try:
-            return json.loads(self._state_path().read_text(encoding="utf-8")).get(key)
-        except (OSError, ValueError, AttributeError):
-            return None
-
     def _remember_theme(self, theme: Any) -> None:
-        import json
+        from ..core.appstate import remember
 
-        from ..core.store import atomic_write
-
-        try:
-            state = json.loads(self._state_path().read_text(encoding="utf-8"))
-            if not isinstance(state, dict):
-                state = {}
-        except (OSError, ValueError):
-            state = {}
-        state["theme"] = theme.name
-        with contextlib.suppress(OSError):
-            atomic_write(self._state_path(), json.dumps(state).encode())
+        remember(self._state_path(), "theme", theme.name)
 
     def on_mount(self) -> None:
         self._setup_themes()

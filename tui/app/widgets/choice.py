@@ -18,6 +18,7 @@ from ...core.blocks import first_cut, split_markdown
 from ...core.sanitize import neutralize
 from .fence import ReplyMarkdown
 from .plain_tail import MD_CAP, PlainTail, markdown_end
+from .reply_text import error_text, tool_calls_text
 
 # What may show below a choice's content, in this order (see ChoiceView._extra).
 EXTRAS = ("json", "refusal", "tool-calls", "error")
@@ -63,13 +64,6 @@ class ChoiceLike(Protocol):
     @property
     def function_call(self) -> object: ...
     def to_dict(self) -> dict[str, Any]: ...
-
-
-def _fmt_args(arguments: str) -> str:
-    try:
-        return json.dumps(json.loads(arguments), indent=2, ensure_ascii=False)
-    except ValueError:
-        return arguments
 
 
 class ChoiceView(Vertical):
@@ -293,7 +287,7 @@ class ChoiceView(Vertical):
         node = self._extra("refusal", bool(refusal))
         if node is not None and refusal:
             node.update(Content(neutralize(f"Refusal: {refusal}")))
-        calls = _tool_calls(state)
+        calls = tool_calls_text(state)
         node = self._extra("tool-calls", bool(calls))
         if node is not None and calls:
             node.update(Content(neutralize("\n".join(calls))))
@@ -346,47 +340,6 @@ class ChoiceView(Vertical):
         node = self._extra("error", bool(notes))
         if node is not None and notes:
             node.update(Content(neutralize("\n".join(notes))))
-
-
-KIND_LABELS = {"api": "API error", "interrupted": "Interrupted", "redirect": "Redirect"}
-
-
-def error_text(error: dict[str, Any] | str) -> str:
-    if isinstance(error, dict):
-        status = error.get("status")
-        kind = error.get("kind") or "error"
-        parts = [f"HTTP {status}" if status else KIND_LABELS.get(kind, kind.capitalize())]
-        if error.get("type"):
-            parts.append(str(error["type"]))
-        head = " · ".join(parts)
-        msg = error.get("message") or ""
-        text = f"Error: {head}: {msg}"
-        if error.get("hint"):
-            text += f" ({error['hint']})"
-        if error.get("request_id"):
-            text += f"\nrequest id {error['request_id']}"
-        return text + "\nctrl+g retries."
-    return f"Error: {error}\nctrl+g retries."
-
-
-def _tool_calls(state: ChoiceLike) -> list[str]:
-    if not state.tool_calls and not state.function_call:
-        return []  # (to_dict() is not free: most frames of most replies stop here)
-    d = state.to_dict()
-    out: list[str] = []
-    for c in d.get("tool_calls") or []:
-        fn = c.get("function") or {}
-        out.append(
-            f"🔧 {fn.get('name') or '?'}  ({c.get('id') or 'no id'})\n"
-            f"{_fmt_args(fn.get('arguments') or '')}"
-        )
-    fc = d.get("function_call")
-    if fc:
-        out.append(
-            f"ƒ {fc.get('name') or '?'} (legacy function_call)\n"
-            f"{_fmt_args(fc.get('arguments') or '')}"
-        )
-    return out
 
 
 def _content_rows(piece: Markdown) -> int:
