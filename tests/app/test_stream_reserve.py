@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.app.conftest import make_app, settle
+from tests.app.conftest import chunk, make_app, settle
 from tests.app.test_turn_end import paced
+from tests.app.test_verify_app import until
+from tests.loopback import Reply, sse
 from tui.app.widgets.choice import RESERVE, ChoiceView
 from tui.app.widgets.turn import TurnView
+
+SSE = [("Content-Type", "text/event-stream")]
 
 
 def lines(count: int) -> list[str]:
@@ -58,3 +62,30 @@ async def test_a_streaming_reply_grows_the_conversation_a_block_at_a_time(
         await pilot.pause()
         await pilot.pause()
         assert app.chat.query(TurnView).last(TurnView).outer_size.height == live_height
+
+
+async def test_the_spare_rows_are_at_most_a_third_of_a_small_window(loopback):
+    # At 80x24 the conversation shows some 18 rows: twelve spare ones below a streaming
+    # reply left two thirds of it blank.
+    events = [chunk(0, "", role="assistant"), chunk(0, "One line of a reply.")]
+    loopback.enqueue(Reply(headers=SSE, body=[*sse(events), 30.0]))  # then stalls
+    app = make_app(loopback.base_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press(*"go", "enter")
+        view = None
+
+        def drawn() -> bool:
+            nonlocal view
+            views = list(app.chat.query(ChoiceView).results(ChoiceView))
+            view = views[-1] if views else None
+            return view is not None and view.pieces[-1].styles.min_height is not None
+
+        await until(pilot, drawn)
+        await pilot.pause()
+        assert view is not None
+        piece = view.pieces[-1]
+        window = app.chat.query_one("#conversation").scrollable_content_region.height
+        assert piece.outer_size.height - 1 <= max(window // 3, 4), (piece.outer_size, window)
+        await pilot.press("escape")
+        await settle(app, pilot)

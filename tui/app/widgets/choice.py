@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import ScrollableContainer, Vertical
 from textual.content import Content
 from textual.highlight import highlight
 from textual.widgets import Collapsible, Markdown, Static
@@ -23,14 +23,15 @@ from .reply_text import error_text, tool_calls_text
 # What may show below a choice's content, in this order (see ChoiceView._extra).
 EXTRAS = ("json", "refusal", "tool-calls", "error")
 CHUNK = 1500  # characters of Markdown per piece before a new piece starts at a safe cut
-# While a reply streams, its last piece keeps spare rows below its text, claimed RESERVE rows at a time: a new line of text then
-# changes the height of nothing above it, and the anchored conversation does not scroll.
-# Every change of the conversation's height repaints every row of it on screen (twice:
-# Textual lays out again after a resize), so a reply costs those repaints once per
-# RESERVE rows instead of once per row: the bytes that cross an SSH link (issue 18).
-# The spare rows go when the reply ends. (A conversation shorter than its window is
-# anchored to its bottom too: each new row moved every row above it, so the reply
-# reserves from its first row.)
+# While a reply streams, its last piece keeps spare rows below its text, claimed a block
+# at a time: a new line of text then changes the height of nothing above it, and the
+# anchored conversation does not scroll. Every change of the conversation's height
+# repaints every row of it on screen (twice: Textual lays out again after a resize), so a
+# reply costs those repaints once per block instead of once per row: the bytes that cross
+# an SSH link (issue 18). A block is RESERVE rows, or a third of the conversation's window
+# when that is less (at 80x24, twelve blank rows were two thirds of it). The spare rows go
+# when the reply ends. (A conversation shorter than its window is anchored to its bottom
+# too: each new row moved every row above it, so the reply reserves from its first row.)
 RESERVE = 12
 
 FINISH_LABELS = {
@@ -213,9 +214,17 @@ class ChoiceView(Vertical):
         if floor is None and spare:
             last.styles.min_height = spare
         elif floor is None or used + 2 >= floor.value:  # (the layout is a frame old)
-            # Whole blocks of RESERVE rows: the same text gets the same floor, however
-            # its deltas fell into frames.
-            last.styles.min_height = ((used + 2) // RESERVE + 1) * RESERVE
+            # Whole blocks: the same text gets the same floor, however its deltas fell
+            # into frames.
+            block = self._block()
+            last.styles.min_height = ((used + 2) // block + 1) * block
+
+    def _block(self) -> int:
+        """Rows claimed at a time (see RESERVE)."""
+        for node in self.ancestors:
+            if isinstance(node, ScrollableContainer):
+                return max(4, min(RESERVE, node.scrollable_content_region.height // 3))
+        return RESERVE
 
     def _beside_others(self) -> bool:
         parent = self.parent
