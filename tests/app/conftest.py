@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -26,6 +27,16 @@ def make_app(
     return RedPillApp(
         config=config or Config(), endpoint=endpoint, client=client, params=params, **kw
     )
+
+
+async def until(pilot: Any, cond: Callable[[], Any], timeout: float = 10.0) -> None:
+    """Let the app run until ``cond()`` holds (workers talk to the loopback server)."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not cond() and loop.time() < end:
+        await pilot.pause(0.01)
+    assert cond(), "the condition did not come true in time"
+    await pilot.pause()
 
 
 async def settle(app: RedPillApp, pilot: Any, timeout: float = 10.0) -> None:

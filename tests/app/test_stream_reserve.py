@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.app.conftest import chunk, make_app, settle
+from tests.app.conftest import chunk, make_app, settle, until
 from tests.app.test_turn_end import paced
-from tests.app.test_verify_app import until
 from tests.loopback import Reply, sse
 from tui.app.widgets.choice import RESERVE, ChoiceView
 from tui.app.widgets.turn import TurnView

@@ -3,14 +3,12 @@ server (see tests/core/test_verify.py): the verify action, auto-verify, attestat
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Callable
 from typing import Any
 
 from textual.widgets import Collapsible, Static
 
-from tests.app.conftest import make_app, settle
+from tests.app.conftest import make_app, settle, until
 from tests.core.test_verify import (
     ADDRESS,
     ATTESTATION,
@@ -24,16 +22,6 @@ from tui.app.screens.verify import VerifyScreen
 from tui.app.widgets.turn import TurnView
 from tui.config import Config
 from tui.core.store import load_file
-
-
-async def until(pilot: Any, cond: Callable[[], Any], timeout: float = 10.0) -> None:
-    """Let the app run until ``cond()`` holds (workers talk to the loopback server)."""
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while not cond() and loop.time() < end:
-        await pilot.pause(0.01)
-    assert cond(), "the condition did not come true in time"
-    await pilot.pause()
 
 
 def meta_text(app: Any) -> str:
