@@ -168,10 +168,8 @@ class ChoiceView(Vertical):
             self._settled = len(self.pieces)
             text = text[len(head) :]
             self._piece_text = ""
-            if text:
-                piece = ReplyMarkdown("", open_links=False)
-                piece.growing = True
-                await self.mount(piece, after=closed)
+            if text:  # (it grows from its first append, the next time round)
+                await self.mount(ReplyMarkdown("", open_links=False), after=closed)
 
     def _cap(self, content: str) -> int:
         """Where the Markdown part of ``content`` ends (issue 13: a reply of any size must
