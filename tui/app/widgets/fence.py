@@ -19,10 +19,14 @@ from pygments.lexer import RegexLexer
 from pygments.lexers import find_lexer_class_by_name, get_lexer_by_name
 from pygments.util import ClassNotFound
 from textual.content import Content
+from textual.geometry import Size
+from textual.reactive import Reactive
+from textual.visual import VisualType
 from textual.widgets import Markdown
 from textual.widgets.markdown import MarkdownFence
 
 from .growing import Growing
+from .steady import update_steady
 
 
 def lexer_ready(language: str) -> bool:
@@ -73,8 +77,50 @@ class QuickFence(MarkdownFence):
             )
 
 
+# (Textual's paragraph class is not exported; its Markdown names it in BLOCKS.)
+_Paragraph = Markdown.BLOCKS["paragraph_open"]
+
+
+class LiveParagraph(_Paragraph):
+    """A paragraph that lays the screen out again only when its height changes.
+
+    The paragraph a reply streams into gets its new text every frame, and Textual's
+    ``Static.update`` asks for a layout each time. A layout is of the whole screen (every
+    widget placed again, then sized again), so it cost more the longer the conversation
+    (issue 13: 100-300 ms a frame in a long reply, while a typed key waited). Most frames
+    add words to the last line; only a frame that adds a line needs the layout (see
+    steady.py).
+
+    Nor does its new size call for a second one: Textual sets a widget's virtual size
+    after each layout, and that reactive asks for a layout when it changes (it matters
+    to what scrolls; a paragraph does not). Each new line laid the screen out twice."""
+
+    virtual_size = Reactive(Size(0, 0), layout=False)
+
+    def update(self, content: VisualType = "", *, layout: bool = True) -> None:
+        if layout:
+            update_steady(self, content, super().update)
+        else:
+            super().update(content, layout=False)
+
+
 class ReplyMarkdown(Growing, Markdown):
     """Markdown whose code blocks are QuickFences. ``growing`` while a reply streams into
     it (see growing.py: a new paragraph repainted all of the piece)."""
 
-    BLOCKS = {**Markdown.BLOCKS, "fence": QuickFence, "code_block": QuickFence}
+    BLOCKS = {
+        **Markdown.BLOCKS,
+        "fence": QuickFence,
+        "code_block": QuickFence,
+        "paragraph_open": LiveParagraph,
+    }
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        # Textual arranges a container whose children are all of auto height at the size
+        # (width, its parent's height), and keeps that arrangement under that size: as a
+        # reply grows, its parent's height changes on every layout, so every piece of
+        # every reply was arranged again, block by block, each time (300-700 ms a layout
+        # in a 50 KB reply, issue 13). A piece's blocks never depend on the height around
+        # them (no block has a relative height), so ask at height 0: one arrangement per
+        # width, kept until the piece's blocks change.
+        return super().get_content_height(Size(container.width, 0), viewport, width)

@@ -11,6 +11,7 @@ from textual.containers import Vertical
 from textual.widgets import Static, TextArea
 
 from ..safe import safe, shown
+from .steady import update_steady
 
 MD_CAP = 50_000  # characters of a reply rendered as Markdown; the rest is plain text
 
@@ -70,4 +71,4 @@ class PlainTail(Vertical):
         self._write_note()
 
     def _write_note(self) -> None:
-        self.query_one(".note", Static).update(safe(note_text(self.chars)))
+        update_steady(self.query_one(".note", Static), safe(note_text(self.chars)))

@@ -19,6 +19,7 @@ from ...core.conversation import ChoiceRecord, Turn
 from ...core.sanitize import neutralize
 from ..safe import safe
 from .choice import FINISH_LABELS, ChoiceLike, ChoiceView
+from .steady import update_steady
 
 META_EVERY = 0.5  # seconds between redraws of a streaming turn's meta line for its figures
 _DIGITS = re.compile(r"\d")
@@ -260,7 +261,7 @@ class TurnView(Vertical):
     def _update_meta(self, text: str | None = None) -> None:
         self._meta_drawn = self._meta_text() if text is None else text
         self._meta_at = time.monotonic()
-        self.query_one(".meta", Static).update(self._meta_drawn)
+        update_steady(self.query_one(".meta", Static), self._meta_drawn)
 
     def _meta_text(self) -> str:
         t = self.turn
