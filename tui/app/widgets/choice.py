@@ -328,6 +328,7 @@ class ChoiceView(Vertical):
             await self._reconcile(neutralize(content[:end]))
             if len(content) > end:
                 tail = await self._tail()
+                tail.flush()
                 if tail.chars != len(content) - end:
                     tail.load(content[end:], len(content) - end)
         self._shown = len(content)
