@@ -269,6 +269,34 @@ def resolve_endpoint(
     )
 
 
+class LazyClient:
+    """The app's ChatClient, made the first time something other than ``has_key`` is
+    asked of it: importing the HTTP side (httpx and the client, ~0.1 s) is not something
+    the first frame should wait for (issue 13). The warm-up imports it a second later."""
+
+    def __init__(self, endpoint: Endpoint, cfg: Config) -> None:
+        self._endpoint = endpoint
+        self._cfg = cfg
+        self._client: Any = None
+
+    @property
+    def has_key(self) -> bool:
+        return bool(self._endpoint.api_key)  # (what the client would say)
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = make_client(self._endpoint, self._cfg)
+        return self._client
+
+    def __getattr__(self, name: str) -> Any:  # (only for what is not defined here)
+        return getattr(self.client, name)
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+
+
 def make_client(endpoint: Endpoint, cfg: Config, *, read_timeout: float | None = None, **kw: Any):
     """A ChatClient for an endpoint (the demo gets the offline simulator transport)."""
     from .api.client import ChatClient

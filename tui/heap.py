@@ -17,8 +17,10 @@ import gc
 import importlib
 
 # What the first request needs and start-up does not load (pydantic's models, the HTTP
-# client): ~0.2 s of imports the first send paid on the UI thread.
+# client, the reply's view with Textual's Markdown): ~0.3 s of imports the first send
+# paid on the UI thread.
 FIRST_SEND = (
+    "tui.app.widgets.choice",
     "tui.api.client",
     "tui.api.accumulate",
     "tui.api.responses",

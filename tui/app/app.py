@@ -18,7 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Input, LoadingIndicator
 from textual.worker import Worker
 
-from ..config import Config, Endpoint, data_dir, make_client
+from ..config import Config, Endpoint, LazyClient, data_dir
 from ..core.conversation import Conversation
 from ..core.document import cache_saved_forms
 from ..core.events import Checkpoint, Event, TurnChanged, TurnFinished
@@ -98,7 +98,7 @@ class RedPillApp(ReportsWorkerFailures, App):
     @property
     def client(self) -> Any:
         if self._client is None:
-            self._client = make_client(self.endpoint, self.config)
+            self._client = LazyClient(self.endpoint, self.config)
         return self._client
 
     @property

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -18,8 +18,21 @@ from ...api.shapes import content_text
 from ...core.conversation import ChoiceRecord, Turn
 from ...core.sanitize import neutralize
 from ..safe import safe
-from .choice import FINISH_LABELS, ChoiceLike, ChoiceView
 from .steady import update_steady
+
+if TYPE_CHECKING:
+    from .choice import ChoiceLike, ChoiceView
+
+
+def _choice() -> Any:
+    """The choice view's module, imported when a turn first shows a reply: it brings in
+    Textual's Markdown, markdown-it and Pygments (~0.1 s), which the first frame of an
+    empty conversation does not need (issue 13). The warm-up loads it a second after
+    start-up."""
+    from . import choice
+
+    return choice
+
 
 META_EVERY = 0.5  # seconds between redraws of a streaming turn's meta line for its figures
 _DIGITS = re.compile(r"\d")
@@ -132,7 +145,7 @@ class TurnView(Vertical):
                 )
             with Horizontal(classes="choices"):
                 for i in range(self._n):
-                    view = ChoiceView(i, json_mode=self.json_mode)
+                    view = _choice().ChoiceView(i, json_mode=self.json_mode)
                     self._views[i] = view
                     view.display = self.columns or i == self.active or self._n == 1
                     yield view
@@ -161,7 +174,7 @@ class TurnView(Vertical):
         if self.turn.pending and (state is None or state.finish_reason is None):
             status = "streaming…"
         elif state is not None and state.finish_reason:
-            status = FINISH_LABELS.get(state.finish_reason, state.finish_reason)
+            status = _choice().FINISH_LABELS.get(state.finish_reason, state.finish_reason)
         elif self.turn.error:
             status = "error"
         elif self.turn.cancelled:
@@ -199,7 +212,7 @@ class TurnView(Vertical):
         view = self._views.get(index)
         if view is None:
             # More choices than expected (or indexes beyond n): add a tab for it.
-            view = ChoiceView(index, json_mode=self.json_mode)
+            view = _choice().ChoiceView(index, json_mode=self.json_mode)
             self._views[index] = view
             view.display = self.columns
             await self.query_one(".choices").mount(view)
