@@ -1,5 +1,6 @@
 """A screenful of reply in a real terminal, for tests/app/test_growing.py: ``a`` appends
-a paragraph to the piece, as a streaming reply does. ``growing`` on or off (argv[1])."""
+a paragraph to the piece, ``w`` a word to its last paragraph, as a streaming reply does.
+``growing`` on or off (argv[1])."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ TEXT = "".join(f"Paragraph {i} of a long reply, with a few words to wrap.\n\n" f
 
 
 class GrowingApp(App[None]):
-    BINDINGS = [("a", "append", "append"), ("q", "quit", "quit")]
+    BINDINGS = [("a", "append", "append"), ("w", "word", "word"), ("q", "quit", "quit")]
 
     def __init__(self, growing: bool) -> None:
         super().__init__()
@@ -37,6 +38,10 @@ class GrowingApp(App[None]):
         piece = self.query_one(ReplyMarkdown)
         await piece.append(f"New paragraph {self.count}.\n\n``")
         await piece.append("`python\nx = 1\n")
+
+    async def action_word(self) -> None:
+        self.count += 1
+        await self.query_one(ReplyMarkdown).append(f" word{self.count}")
 
 
 if __name__ == "__main__":

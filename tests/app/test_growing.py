@@ -6,6 +6,7 @@ Bytes counted in a real pty, the piece growing or not (measured: about 2 KB agai
 
 from __future__ import annotations
 
+import statistics
 import sys
 from pathlib import Path
 
@@ -39,3 +40,40 @@ def test_a_block_replaced_while_growing_repaints_the_block_not_the_piece():
     assert "New paragraph 1" in text
     # Not growing: the whole visible piece (a screenful) is sent again.
     assert grown * 3 < repainted, (grown, repainted)
+
+
+def bytes_per_word(growing: bool) -> tuple[float, str]:
+    """The median of the bytes written for each of ten words added, one at a time, to a
+    paragraph of about fifteen rows at the end of the piece (a word that starts a new row
+    moves the anchored view: the median leaves that one out)."""
+    argv = [sys.executable, "-m", "tests.app.growing_app", "on" if growing else "off"]
+    app = Pty(argv, env={"PYTHONPATH": str(ROOT)}, cols=80, rows=24, cwd=ROOT)
+    try:
+        assert app.wait_for("Paragraph 29", 60), app.text()[-500:]
+        app.read_for(1.0)
+        for _ in range(120):  # a long last paragraph
+            app.type("w")
+        assert app.wait_for("word120", 60)
+        app.read_for(1.0)
+        first, sizes = len(app.out), []
+        for i in range(121, 131):
+            start = len(app.out)
+            app.type("w")
+            assert app.wait_for(f"word{i}", 30, since=start)
+            app.read_for(0.3)
+            sizes.append(len(app.out) - start)
+        text = app.text(first)
+        app.type("q")
+        app.wait_exit(15)
+        return statistics.median(sizes), text
+    finally:
+        app.close()
+
+
+def test_a_word_added_to_a_long_paragraph_repaints_its_last_row_only():
+    whole, _ = bytes_per_word(growing=False)
+    last_row, text = bytes_per_word(growing=True)
+    assert "word130" in text
+    # Not growing: each word sends the whole paragraph (about fifteen rows) again;
+    # growing, the row it lands on (about 130 bytes at 80 columns).
+    assert last_row * 5 < whole, (last_row, whole)

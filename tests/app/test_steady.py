@@ -11,7 +11,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.geometry import Size
 from textual.widgets import Static
 
-from tui.app.widgets.fence import ReplyMarkdown
+from tui.app.widgets.fence import CLAIM, ReplyMarkdown
 from tui.app.widgets.steady import update_steady
 
 
@@ -111,3 +111,45 @@ async def test_a_finished_piece_is_not_arranged_again_when_the_height_around_it_
         # every block of the piece again each time.
         assert asked and {s.height for s in asked} <= {0, done.size.height}, asked
         assert _lines(app).startswith(shown.split("Start")[0])
+
+
+async def test_a_growing_paragraph_claims_rows_a_few_at_a_time() -> None:
+    app = PieceApp()
+    async with app.run_test(size=(40, 20)) as pilot:
+        await pilot.pause()
+        live = app.query_one("#live", ReplyMarkdown)
+        live.growing = True
+        words = iter(f" w{i:02}" for i in range(200))
+
+        async def add_until(rows: int) -> None:
+            para = live.children[-1]
+            while para.get_content_height(para.size, para.size, para.size.width) < rows:
+                await live.append(next(words))
+                await pilot.pause()
+                live.release_claims()
+
+        await add_until(2)
+        para = live.children[-1]
+        assert para.size.height == 1 + CLAIM  # two rows of text and CLAIM - 1 spare
+        before = app.layouts
+        await add_until(1 + CLAIM)
+        assert app.layouts == before  # (a layout for each new row)
+        assert para.size.height == 1 + CLAIM
+
+        # A block after it: the paragraph is as tall as its text again.
+        await live.append("\n\nNext paragraph")
+        await pilot.pause()
+        live.release_claims()
+        await pilot.pause()
+        rows = para.get_content_height(para.size, para.size, para.size.width)
+        assert para.size.height == rows
+        assert "Next paragraph" in _lines(app)
+
+        # And when the reply ends, the last one too.
+        await live.append(" and more" * 6)  # (two rows: it claims)
+        await pilot.pause()
+        last = live.children[-1]
+        assert last.size.height == 1 + CLAIM
+        live.growing = False
+        await pilot.pause()
+        assert last.size.height == last.get_content_height(last.size, last.size, last.size.width)

@@ -159,6 +159,7 @@ class ChoiceView(Vertical):
                 last = self.pieces[-1]
                 last.growing = True
                 await last.append(text)
+                last.release_claims()
                 self._piece_text = combined
                 return
             head = text[: cut - len(self._piece_text)]

@@ -14,12 +14,13 @@ before, in the frame."""
 from __future__ import annotations
 
 import contextlib
+from typing import Self
 
 from pygments.lexer import RegexLexer
 from pygments.lexers import find_lexer_class_by_name, get_lexer_by_name
 from pygments.util import ClassNotFound
 from textual.content import Content
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.reactive import Reactive
 from textual.visual import VisualType
 from textual.widgets import Markdown
@@ -77,6 +78,7 @@ class QuickFence(MarkdownFence):
             )
 
 
+CLAIM = 4  # rows the paragraph a reply grows in takes at a time (LiveParagraph._grow)
 # (Textual's paragraph class is not exported; its Markdown names it in BLOCKS.)
 _Paragraph = Markdown.BLOCKS["paragraph_open"]
 
@@ -96,12 +98,67 @@ class LiveParagraph(_Paragraph):
     to what scrolls; a paragraph does not). Each new line laid the screen out twice."""
 
     virtual_size = Reactive(Size(0, 0), layout=False)
+    _lines: tuple[int, list[tuple[str, tuple[object, ...]]]] | None = None  # width, rows
+    _first_changed: int | None = None  # the first row an update changes (in _grow)
 
     def update(self, content: VisualType = "", *, layout: bool = True) -> None:
-        if layout:
+        parent = self.parent
+        if layout and isinstance(parent, Growing) and parent.growing and self.size.width:
+            self._grow(content)
+        elif layout:
             update_steady(self, content, super().update)
         else:
             super().update(content, layout=False)
+
+    def _grow(self, content: VisualType) -> None:
+        """The last paragraph of a reply that streams: rows are claimed CLAIM at a time,
+        so a layout comes with every CLAIM-th new line, not every one (the rows below the
+        text are blank either way: the piece keeps spare rows, see choice.py). Only the
+        rows from the first one that changed are repainted: the rest of the paragraph
+        is not sent to the terminal again every frame (issue 18)."""
+        width, rows = self.size
+        lines = _wrapped(content, width)
+        if self._lines is not None and lines is not None and self._lines[0] == width:
+            same = 0
+            for old, new in zip(self._lines[1], lines, strict=False):
+                if old != new:
+                    break
+                same += 1
+            self._first_changed = same
+        self._lines = None if lines is None else (width, lines)
+        super().update(content, layout=False)
+        self._first_changed = None
+        needed = self.get_content_height(self.size, self.size, width)
+        if needed > rows:
+            self.styles.min_height = needed + CLAIM - 1  # (lays out)
+        elif self.styles.min_height is None and needed < rows:
+            self.refresh(layout=True)
+
+    def refresh(
+        self,
+        *regions: Region,
+        repaint: bool = True,
+        layout: bool = False,
+        recompose: bool = False,
+    ) -> Self:
+        top = self._first_changed
+        if top is not None and repaint and not (regions or layout or recompose) and self.size:
+            width, height = self.size
+            top = min(top, height - 1)  # (a refresh of some region is what drops the old size)
+            return super().refresh(Region(0, top, width, height - top))
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
+    def release(self) -> None:
+        """No longer the paragraph a reply grows in: as tall as its text."""
+        if self.styles.min_height is not None:
+            self.styles.min_height = None
+
+
+def _wrapped(content: VisualType, width: int) -> list[tuple[str, tuple[object, ...]]] | None:
+    """``content``'s rows at ``width``, as text and styles (None: not Content)."""
+    if not isinstance(content, Content):
+        return None
+    return [(line.plain, tuple(line.spans)) for line in content.wrap(width)]
 
 
 class ReplyMarkdown(Growing, Markdown):
@@ -114,6 +171,20 @@ class ReplyMarkdown(Growing, Markdown):
         "code_block": QuickFence,
         "paragraph_open": LiveParagraph,
     }
+
+    def release_claims(self) -> None:
+        """Give back the rows claimed by paragraphs that are no longer the last block."""
+        for block in self.children[-4:-1]:
+            if isinstance(block, LiveParagraph):
+                block.release()
+
+    @Growing.growing.setter
+    def growing(self, growing: bool) -> None:
+        Growing.growing.fset(self, growing)
+        if not growing:
+            for block in self.children[-1:]:
+                if isinstance(block, LiveParagraph):
+                    block.release()
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         # Textual arranges a container whose children are all of auto height at the size
