@@ -99,7 +99,7 @@ class LiveParagraph(_Paragraph):
 
     virtual_size = Reactive(Size(0, 0), layout=False)
     _lines: tuple[int, list[tuple[str, tuple[object, ...]]]] | None = None  # width, rows
-    _first_changed: int | None = None  # the first row an update changes (in _grow)
+    _changed: tuple[int, int] | None = None  # the rows an update changes (in _grow)
 
     def update(self, content: VisualType = "", *, layout: bool = True) -> None:
         parent = self.parent
@@ -124,10 +124,12 @@ class LiveParagraph(_Paragraph):
                 if old != new:
                     break
                 same += 1
-            self._first_changed = same
+            # From the first row that differs to the last that has text, now or before
+            # (the claimed rows below stay blank).
+            self._changed = (same, max(len(lines), len(self._lines[1])))
         self._lines = None if lines is None else (width, lines)
         super().update(content, layout=False)
-        self._first_changed = None
+        self._changed = None
         needed = self.get_content_height(self.size, self.size, width)
         if needed > rows:
             self.styles.min_height = needed + CLAIM - 1  # (lays out)
@@ -141,11 +143,13 @@ class LiveParagraph(_Paragraph):
         layout: bool = False,
         recompose: bool = False,
     ) -> Self:
-        top = self._first_changed
-        if top is not None and repaint and not (regions or layout or recompose) and self.size:
+        changed = self._changed
+        if changed is not None and repaint and not (regions or layout or recompose) and self.size:
             width, height = self.size
-            top = min(top, height - 1)  # (a refresh of some region is what drops the old size)
-            return super().refresh(Region(0, top, width, height - top))
+            # (Some region is refreshed even if none changed: that drops the old size.)
+            top = min(changed[0], height - 1)
+            bottom = max(top + 1, min(changed[1], height))
+            return super().refresh(Region(0, top, width, bottom - top))
         return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
     def release(self) -> None:
