@@ -119,6 +119,7 @@ async def test_a_growing_paragraph_claims_rows_a_few_at_a_time() -> None:
         await pilot.pause()
         live = app.query_one("#live", ReplyMarkdown)
         live.growing = True
+        live.styles.min_height = 12  # (the spare rows a streaming reply keeps)
         words = iter(f" w{i:02}" for i in range(200))
 
         async def add_until(rows: int) -> None:
@@ -153,3 +154,18 @@ async def test_a_growing_paragraph_claims_rows_a_few_at_a_time() -> None:
         live.growing = False
         await pilot.pause()
         assert last.size.height == last.get_content_height(last.size, last.size, last.size.width)
+
+
+async def test_without_spare_rows_a_paragraph_claims_none() -> None:
+    """In columns a reply keeps no spare rows: rows claimed and given back when the
+    paragraph ends would move the conversation down and up again."""
+    app = PieceApp()
+    async with app.run_test(size=(40, 20)) as pilot:
+        await pilot.pause()
+        live = app.query_one("#live", ReplyMarkdown)
+        live.growing = True
+        await live.append(" and enough words to wrap onto a second line of the pane")
+        await pilot.pause()
+        para = live.children[-1]
+        assert para.size.height == para.get_content_height(para.size, para.size, para.size.width)
+        assert "second line" in _lines(app)

@@ -113,7 +113,8 @@ class LiveParagraph(_Paragraph):
     def _grow(self, content: VisualType) -> None:
         """The last paragraph of a reply that streams: rows are claimed CLAIM at a time,
         so a layout comes with every CLAIM-th new line, not every one (the rows below the
-        text are blank either way: the piece keeps spare rows, see choice.py). Only the
+        text are blank either way: the piece keeps spare rows, see choice.py; where it
+        keeps none, in columns, a row at a time as before). Only the
         rows from the first one that changed are repainted: the rest of the paragraph
         is not sent to the terminal again every frame (issue 18)."""
         width, rows = self.size
@@ -131,9 +132,11 @@ class LiveParagraph(_Paragraph):
         super().update(content, layout=False)
         self._changed = None
         needed = self.get_content_height(self.size, self.size, width)
-        if needed > rows:
+        if needed > rows and self.parent.styles.min_height is not None:
             self.styles.min_height = needed + CLAIM - 1  # (lays out)
-        elif self.styles.min_height is None and needed < rows:
+        elif needed != rows and (needed > rows or self.styles.min_height is None):
+            # (No spare rows around it, as in columns: claimed rows given back when the
+            # paragraph ends would move the conversation down and up again.)
             self.refresh(layout=True)
 
     def refresh(
