@@ -119,7 +119,7 @@ async def test_a_growing_paragraph_claims_rows_a_few_at_a_time() -> None:
         await pilot.pause()
         live = app.query_one("#live", ReplyMarkdown)
         live.growing = True
-        live.styles.min_height = 12  # (the spare rows a streaming reply keeps)
+        live.styles.min_height = 30  # (the spare rows a streaming reply keeps)
         words = iter(f" w{i:02}" for i in range(200))
 
         async def add_until(rows: int) -> None:

@@ -10,6 +10,7 @@ from tests.app.conftest import chunk, make_app, settle, until
 from tests.app.test_turn_end import paced
 from tests.loopback import Reply, sse
 from tui.app.widgets.choice import RESERVE, ChoiceView
+from tui.app.widgets.fence import LiveParagraph
 from tui.app.widgets.turn import TurnView
 
 SSE = [("Content-Type", "text/event-stream")]
@@ -88,3 +89,32 @@ async def test_the_spare_rows_are_at_most_a_third_of_a_small_window(loopback):
         assert piece.outer_size.height - 1 <= max(window // 3, 4), (piece.outer_size, window)
         await pilot.press("escape")
         await settle(app, pilot)
+
+
+async def test_a_long_paragraph_keeps_no_more_blank_rows_than_the_spare_ones(loopback, monkeypatch):
+    # The paragraph a reply grows in claims rows a few at a time (widgets/fence.py), from
+    # the piece's spare rows only: at 80x24 claimed rows on top of the spare ones left
+    # eleven of eighteen rows blank.
+    words = [f" word{i}" for i in range(90)]  # one paragraph of some ten rows at 80x24
+    loopback.enqueue(paced(words, 0.03))
+    app = make_app(loopback.base_url)
+    blank: list[int] = []
+    update_from = ChoiceView.update_from
+
+    async def update_and_measure(self: ChoiceView, state) -> None:
+        await update_from(self, state)
+        piece = self.pieces[-1]
+        text = sum(b.outer_size.height for b in piece.children if not isinstance(b, LiveParagraph))
+        text += sum(b.text_rows for b in piece.children if isinstance(b, LiveParagraph))
+        if piece.styles.min_height is not None and text:
+            blank.append(piece.outer_size.height - text)
+
+    monkeypatch.setattr(ChoiceView, "update_from", update_and_measure)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press(*"go", "enter")
+        await settle(app, pilot)
+        window = app.chat.query_one("#conversation").scrollable_content_region.height
+        assert len(blank) > 20, "too few frames to tell"
+        # (the layout is a frame behind the text: two rows)
+        assert max(blank) <= max(window // 3, 4) + 2 + 2, (blank, window)

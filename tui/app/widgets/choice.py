@@ -16,7 +16,7 @@ from textual.widgets import Collapsible, Markdown, Static
 
 from ...core.blocks import first_cut, split_markdown
 from ...core.sanitize import neutralize
-from .fence import ReplyMarkdown
+from .fence import LiveParagraph, ReplyMarkdown
 from .plain_tail import MD_CAP, PlainTail, markdown_end
 from .reply_text import error_text, tool_calls_text
 
@@ -359,8 +359,11 @@ def _content_rows(piece: Markdown) -> int:
     for block in piece.children:
         if not block.display:
             continue
-        if block.region.height:
-            bottom = max(bottom, block.region.bottom + block.styles.margin.bottom)
+        height = block.region.height
+        if height and isinstance(block, LiveParagraph) and block.styles.min_height is not None:
+            height = min(height, block.text_rows)  # (rows it claimed are spare rows)
+        if height:
+            bottom = max(bottom, block.region.y + height + block.styles.margin.bottom)
         else:
             unplaced += 1
     return bottom - top + 2 * unplaced

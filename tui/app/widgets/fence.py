@@ -131,9 +131,14 @@ class LiveParagraph(_Paragraph):
         self._lines = None if lines is None else (width, lines)
         super().update(content, layout=False)
         self._changed = None
-        needed = self.get_content_height(self.size, self.size, width)
-        if needed > rows and self.parent.styles.min_height is not None:
-            self.styles.min_height = needed + CLAIM - 1  # (lays out)
+        needed = self.text_rows
+        floor = self.parent.styles.min_height
+        if needed > rows and floor is not None:
+            # Rows claimed within the piece's spare rows only: never more blank rows on
+            # screen, and the piece does not grow for them.
+            top = self.region.y - self.parent.content_region.y
+            room = int(floor.value) - top - needed - self.styles.margin.bottom
+            self.styles.min_height = needed + max(0, min(CLAIM - 1, room))  # (lays out)
         elif needed != rows and (needed > rows or self.styles.min_height is None):
             # (No spare rows around it, as in columns: claimed rows given back when the
             # paragraph ends would move the conversation down and up again.)
@@ -154,6 +159,12 @@ class LiveParagraph(_Paragraph):
             bottom = max(top + 1, min(changed[1], height))
             return super().refresh(Region(0, top, width, bottom - top))
         return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
+    @property
+    def text_rows(self) -> int:
+        """The rows its text takes (its height can be more: rows claimed)."""
+        width = self.size.width
+        return self.get_content_height(self.size, self.size, width) if width else 0
 
     def release(self) -> None:
         """No longer the paragraph a reply grows in: as tall as its text."""
