@@ -91,12 +91,18 @@ async def test_the_spare_rows_are_at_most_a_third_of_a_small_window(loopback):
         await settle(app, pilot)
 
 
-async def test_a_long_paragraph_keeps_no_more_blank_rows_than_the_spare_ones(loopback, monkeypatch):
+@pytest.mark.parametrize("paragraphs", [1, 8], ids=["one paragraph", "past a piece"])
+async def test_a_streaming_reply_keeps_no_more_blank_rows_than_the_spare_ones(
+    loopback, monkeypatch, paragraphs
+):
     # The paragraph a reply grows in claims rows a few at a time (widgets/fence.py), from
     # the piece's spare rows only: at 80x24 claimed rows on top of the spare ones left
-    # eleven of eighteen rows blank.
-    words = [f" word{i}" for i in range(90)]  # one paragraph of some ten rows at 80x24
-    loopback.enqueue(paced(words, 0.03))
+    # eleven of eighteen rows blank. And past CHUNK characters a new piece starts with
+    # what the last one had spare: reckoned on a piece not laid out yet, that was a
+    # window of blank rows (the whole conversation blank for a second).
+    count = 90 if paragraphs == 1 else 45 * paragraphs  # (ten rows a paragraph at 80x24)
+    words = [f"word{i}" + ("\n\n" if i % 45 == 44 else " ") for i in range(count)]
+    loopback.enqueue(paced(words, 0.03 if paragraphs == 1 else 0.01))
     app = make_app(loopback.base_url)
     blank: list[int] = []
     update_from = ChoiceView.update_from
@@ -104,10 +110,12 @@ async def test_a_long_paragraph_keeps_no_more_blank_rows_than_the_spare_ones(loo
     async def update_and_measure(self: ChoiceView, state) -> None:
         await update_from(self, state)
         piece = self.pieces[-1]
-        text = sum(b.outer_size.height for b in piece.children if not isinstance(b, LiveParagraph))
-        text += sum(b.text_rows for b in piece.children if isinstance(b, LiveParagraph))
-        if piece.styles.min_height is not None and text:
-            blank.append(piece.outer_size.height - text)
+        placed = [b for b in piece.children if b.region.height]
+        if piece.styles.min_height is None or not placed:
+            return
+        last = placed[-1]  # the rows below its text are blank
+        rows = last.text_rows if isinstance(last, LiveParagraph) else last.region.height
+        blank.append(piece.region.bottom - (last.region.y + rows))
 
     monkeypatch.setattr(ChoiceView, "update_from", update_and_measure)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -92,6 +92,7 @@ class ChoiceView(Vertical):
         self._reasoning_shown = 0
         self._piece_text = ""  # the text of the last Markdown piece
         self._settled = 0  # leading pieces that are fresh renders of their source
+        self._spare = 0  # spare rows of the piece closed last, for the next (see _reserve)
         self._final = False
         self._ready = False
         self._deferred: Callable[[], Awaitable[None]] | None = None
@@ -164,6 +165,12 @@ class ChoiceView(Vertical):
                 return
             head = text[: cut - len(self._piece_text)]
             closed = self.pieces[-1]
+            floor = closed.styles.min_height
+            if floor is not None:
+                # (Reckoned before the fresh render below: its new blocks are not laid
+                # out yet, and counted at two rows each they left the next piece a
+                # window of blank rows to grow into.)
+                self._spare = max(int(floor.value) - _content_rows(closed), 0)
             closed.growing = False
             await closed.update(combined[:cut])
             self._settled = len(self.pieces)
@@ -196,12 +203,10 @@ class ChoiceView(Vertical):
         streaming hands what it had spare to the next, so the reply's height does not
         change when a piece is closed."""
         *closed, last = self.pieces
-        spare = 0
         for piece in closed:
-            floor = piece.styles.min_height
-            if floor is not None:
-                spare = max(int(floor.value) - _content_rows(piece), 0)
+            if piece.styles.min_height is not None:
                 piece.styles.min_height = None
+        spare, self._spare = self._spare, 0  # (what the piece closed last had spare)
         floor = last.styles.min_height
         if floor is None and not spare and self._beside_others():
             # Columns reserving each on its own moved the conversation more often,
