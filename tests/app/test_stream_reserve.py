@@ -124,5 +124,7 @@ async def test_a_streaming_reply_keeps_no_more_blank_rows_than_the_spare_ones(
         await settle(app, pilot)
         window = app.chat.query_one("#conversation").scrollable_content_region.height
         assert len(blank) > 20, "too few frames to tell"
-        # (the layout is a frame behind the text: two rows)
-        assert max(blank) <= max(window // 3, 4) + 2 + 2, (blank, window)
+        # A block of spare rows, the two the reserve allows for the layout being a frame
+        # behind, the paragraph's margin, and two for a loaded machine (9 measured; the
+        # rows claimed on top of the spare ones: 12; before the hand-off fix: 24 past a piece).
+        assert max(blank) <= max(window // 3, 4) + 2 + 1 + 2, (blank, window)
