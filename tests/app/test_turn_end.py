@@ -15,6 +15,7 @@ from textual.widgets._markdown import MarkdownBlock
 from tests.app.conftest import chunk, make_app, settle
 from tests.loopback import Reply, sse
 from tui.app.widgets.choice import CHUNK, ChoiceView
+from tui.app.widgets.fence import ReplyMarkdown
 from tui.config import Config
 from tui.core.blocks import split_markdown
 
@@ -68,7 +69,7 @@ async def fresh_blocks(app, text: str) -> list[list[tuple[str, str]]]:
     """The same text rendered from scratch, piece by piece, as a loaded reply is."""
     out = []
     for part in split_markdown(text, CHUNK):
-        md = Markdown(part, open_links=False)
+        md = ReplyMarkdown(part, open_links=False)  # (as a loaded reply is shown)
         await app.screen.mount(md)
         out.append(blocks(md))
         await md.remove()
