@@ -192,8 +192,7 @@ class ChoiceView(Vertical):
         found = self.query_children(PlainTail).results(PlainTail)
         for tail in found:
             return tail
-        self._unreserve()  # (the Markdown part grows no more)
-        self.pieces[-1].growing = False
+        self._stop_growing()
         tail = PlainTail()
         await self.mount(tail, after=self.pieces[-1])
         return tail
@@ -234,10 +233,13 @@ class ChoiceView(Vertical):
         parent = self.parent
         return parent is not None and sum(1 for c in parent.children if c.display) > 1
 
-    def _unreserve(self) -> None:
+    def _stop_growing(self) -> None:
+        """The Markdown part grows no more (the reply is over, or the rest is plain):
+        its spare rows go, and no piece is growing."""
         for piece in self.pieces:
             if piece.styles.min_height is not None:
                 piece.styles.min_height = None
+            piece.growing = False
 
     async def _render_whole(self, text: str, keep: int = 0) -> None:
         """One fresh render of ``text``, in pieces cut at safe points. The first ``keep``
@@ -313,9 +315,7 @@ class ChoiceView(Vertical):
             self._deferred = lambda: self.finalize(state, error, cancelled)
             return
         content = state.content or ""
-        self._unreserve()
-        for piece in self.pieces:
-            piece.growing = False
+        self._stop_growing()
         if self.json_mode and content and not self._final and len(content) <= MD_CAP:
             text = content
             with contextlib.suppress(ValueError):

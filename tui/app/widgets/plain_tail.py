@@ -91,10 +91,8 @@ class PlainTail(Vertical):
             area.history.clear()  # (an undo history of megabytes nobody can use)
 
     def load(self, text: str, chars: int) -> None:
-        if self._flush is not None:
-            self._flush.stop()
-            self._flush = None
         self._pending = []
+        self.flush()  # (nothing kept back: this stops its timer)
         self.area.load_text(shown(text))
         self.chars = chars
         self._write_note()
