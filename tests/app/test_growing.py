@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import statistics
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from tests.hostile.harness import Pty
@@ -15,23 +17,28 @@ from tests.hostile.harness import Pty
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def bytes_for_a_paragraph(growing: bool) -> tuple[int, str]:
+@contextmanager
+def growing_app(growing: bool) -> Iterator[Pty]:
+    """tests/app/growing_app.py in a pty at 80x24, its start-up written; quit after."""
     argv = [sys.executable, "-m", "tests.app.growing_app", "on" if growing else "off"]
-    env = {"PYTHONPATH": str(ROOT)}
-    app = Pty(argv, env=env, cols=80, rows=24, cwd=ROOT)
+    app = Pty(argv, env={"PYTHONPATH": str(ROOT)}, cols=80, rows=24, cwd=ROOT)
     try:
         assert app.wait_for("Paragraph 29", 60), app.text()[-500:]
         app.read_for(1.0)  # start-up done
+        yield app
+        app.type("q")
+        app.wait_exit(15)
+    finally:
+        app.close()
+
+
+def bytes_for_a_paragraph(growing: bool) -> tuple[int, str]:
+    with growing_app(growing) as app:
         start = len(app.out)
         app.type("a")
         assert app.wait_for("x = 1", 30, since=start)
         app.read_for(1.0)  # and whatever comes after it
-        written = len(app.out) - start
-        app.type("q")
-        app.wait_exit(15)
-        return written, app.text(start)
-    finally:
-        app.close()
+        return len(app.out) - start, app.text(start)
 
 
 def test_a_block_replaced_while_growing_repaints_the_block_not_the_piece():
@@ -46,11 +53,7 @@ def bytes_per_word(growing: bool) -> tuple[float, str]:
     """The median of the bytes written for each of ten words added, one at a time, to a
     paragraph of about fifteen rows at the end of the piece (a word that starts a new row
     moves the anchored view: the median leaves that one out)."""
-    argv = [sys.executable, "-m", "tests.app.growing_app", "on" if growing else "off"]
-    app = Pty(argv, env={"PYTHONPATH": str(ROOT)}, cols=80, rows=24, cwd=ROOT)
-    try:
-        assert app.wait_for("Paragraph 29", 60), app.text()[-500:]
-        app.read_for(1.0)
+    with growing_app(growing) as app:
         for _ in range(120):  # a long last paragraph
             app.type("w")
         assert app.wait_for("word120", 60)
@@ -62,12 +65,7 @@ def bytes_per_word(growing: bool) -> tuple[float, str]:
             assert app.wait_for(f"word{i}", 30, since=start)
             app.read_for(0.3)
             sizes.append(len(app.out) - start)
-        text = app.text(first)
-        app.type("q")
-        app.wait_exit(15)
-        return statistics.median(sizes), text
-    finally:
-        app.close()
+        return statistics.median(sizes), app.text(first)
 
 
 def test_a_word_added_to_a_long_paragraph_repaints_its_last_row_only():
