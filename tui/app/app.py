@@ -95,6 +95,16 @@ class RedPillApp(ReportsWorkerFailures, App):
             shown(message), title=shown(title), severity=severity, timeout=timeout, markup=False
         )
 
+    def get_driver_class(self) -> Any:
+        """Textual's driver; on a Unix terminal, one that writes only the cells that
+        changed (driver.py: the bytes that cross an SSH link, issue 18)."""
+        driver = super().get_driver_class()
+        from textual.drivers.linux_driver import LinuxDriver
+
+        from .driver import DiffingDriver, wanted
+
+        return DiffingDriver if driver is LinuxDriver and wanted() else driver
+
     @property
     def client(self) -> Any:
         if self._client is None:

@@ -1,0 +1,194 @@
+"""Write to the terminal only the cells that changed (issue 18).
+
+Textual repaints whole regions: a widget that was resized or scrolled is painted again
+whole, and after a layout it is often painted twice, the second time with exactly the
+same content. Over SSH every one of those bytes crosses the link. :class:`ScreenDiff`
+keeps what the terminal shows (one cell per column: its character and the escape codes
+that style it) and rewrites each of Textual's frames to the cells that differ from it,
+as curses does. It is lossless: after every frame the terminal shows what Textual's own
+bytes would have shown (``tests/app/test_term_diff.py`` checks that with a terminal
+emulator, on random frames and on a whole session of the app).
+
+It understands what Textual's compositor writes (cursor moves, SGR styles, OSC 8
+links, text and newlines). Anything else passes through untouched: a write that only
+sets modes or asks the terminal something changes no cell; any other write, or one
+it cannot read, makes it forget the screen, so the next frames are written whole. A
+frame that starts at the top-left corner and paints its first two rows from the first
+column (what Textual writes after a resize, a new screen or a theme change) is written
+whole as well, so such a repaint still repairs a screen something else wrote on.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rich.cells import split_graphemes
+
+# One cell: (style, text). The style is the link opener and SGR codes in force; the text
+# is one grapheme, "" for the right half of a wide character. None: not known.
+Cell = tuple[tuple[str, str], str] | None
+
+_TOKEN = re.compile(
+    r"\x1b\[(\d+);(\d+)H"  # 1, 2: cursor position (1-based row; column)
+    r"|(\x1b\[[0-9;:]*m)"  # 3: SGR
+    r"|(\x1b\]8;[^\x07\x1b]*(?:\x1b\\|\x07))"  # 4: OSC 8 link open / close
+    r"|(\n)"  # 5
+    r"|([^\x00-\x1f\x7f-\x9f]+)"  # 6: printable text
+)
+# Writes that change no cell: private modes (except the alternate screen), mode and
+# cursor queries, keyboard protocol switches, OSC strings (titles, clipboard, pointer
+# shapes), the bell.
+_HARMLESS = re.compile(
+    r"(?:\x1b\[\?(?!47[hl]|1047[hl]|1049[hl])[0-9;]*[hl]"
+    r"|\x1b\[\?[0-9;]*\$p|\x1b\[[<>=]?[0-9;]*u|\x1b\[[56]n"
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x07)+"
+)
+_RESET = "\x1b[0m"
+_LINK_CLOSE = "\x1b]8;;\x1b\\"
+GAP = 6  # unchanged cells written anyway to join two changes (a cursor move is 6-8 bytes)
+
+
+class Unreadable(Exception):
+    """A frame with something in it that is not a cell write."""
+
+
+class ScreenDiff:
+    """What the terminal shows, and each frame rewritten to what changes it."""
+
+    def __init__(self) -> None:
+        self._rows: dict[int, list[Cell]] = {}
+
+    def forget(self) -> None:
+        """The terminal's contents are not known (resized, restarted, written by others)."""
+        self._rows.clear()
+
+    def filter(self, data: str) -> str:
+        """The bytes to write instead of ``data``, with the same result on screen."""
+        if not data.startswith("\x1b[") or _TOKEN.match(data) is None or not data[2].isdigit():
+            if not _HARMLESS.fullmatch(data):
+                self.forget()
+            return data
+        if data.startswith("\x1b[1;1H") and "\n\x1b[2;1H" in data:
+            self.forget()  # a whole-screen repaint: written as it is (see the docstring)
+        try:
+            new, touched, cursor = self._apply(data)
+        except Unreadable:
+            self.forget()
+            return data
+        out: list[str] = []
+        for y in sorted(touched):
+            lo, hi = touched[y]
+            self._emit(out, y, self._rows.get(y, []), new[y], lo, hi)
+        self._rows.update(new)
+        out.append(cursor)
+        return "".join(out)
+
+    def _apply(self, data: str) -> tuple[dict[int, list[Cell]], dict[int, tuple[int, int]], str]:
+        """The rows ``data`` writes to, as they will be; the columns it wrote in each;
+        and the cursor move it ends with."""
+        new: dict[int, list[Cell]] = {}
+        touched: dict[int, tuple[int, int]] = {}
+        y = x = -1
+        sgr = link = ""
+        last, kind = "", 0
+        pos, end = 0, len(data)
+        match = _TOKEN.match
+        while pos < end:
+            token = match(data, pos)
+            if token is None:
+                raise Unreadable
+            pos = token.end()
+            kind = token.lastindex
+            last = token.group(0)
+            if kind == 2:  # (a cursor move: groups 1 and 2)
+                y, x = int(token.group(1)) - 1, int(token.group(2)) - 1
+            elif kind == 3:
+                sgr = "" if last in (_RESET, "\x1b[m") else sgr + last
+            elif kind == 4:
+                link = "" if last in (_LINK_CLOSE, "\x1b]8;;\x07") else last
+            elif kind == 5:
+                y = x = -1  # (Textual moves the cursor after each newline)
+            else:
+                if y < 0:
+                    raise Unreadable
+                row = new.get(y)
+                if row is None:
+                    row = new[y] = list(self._rows.get(y, ()))
+                start = x
+                x = _put(row, x, (link, sgr), last)
+                lo, hi = touched.get(y, (start, x))
+                touched[y] = (min(lo, start), max(hi, x))
+        if kind != 2:
+            raise Unreadable  # (Textual ends each frame by placing the cursor)
+        return new, touched, last
+
+    @staticmethod
+    def _emit(out: list[str], y: int, old: list[Cell], new: list[Cell], lo: int, hi: int) -> None:
+        """Append to ``out`` what turns ``old`` into ``new`` between columns lo and hi."""
+        if old[lo:hi] == new[lo:hi]:
+            return
+        spans: list[list[int]] = []
+        for col in range(lo, hi):
+            cell = new[col]
+            if cell is None or (col < len(old) and old[col] == cell):
+                continue
+            if (
+                spans
+                and col - spans[-1][1] <= GAP
+                and all(new[c] is not None for c in range(spans[-1][1], col))
+            ):
+                spans[-1][1] = col + 1
+            else:
+                spans.append([col, col + 1])
+        for start, stop in spans:
+            if new[start][1] == "":  # (the right half of a wide character)
+                head = new[start - 1] if start > 0 else None
+                if head is not None and head[1] != "":
+                    start -= 1  # (write the character)
+                else:
+                    start += 1  # (its left half is not known: nothing to write there)
+                    if start >= stop:
+                        continue
+            if stop < len(new) and new[stop] is not None and new[stop][1] == "":
+                stop += 1
+            out.append(f"\x1b[{y + 1};{start + 1}H")
+            style, text = None, []
+            for cell in new[start:stop]:
+                assert cell is not None
+                if cell[0] != style:
+                    _flush(out, style, text)
+                    style, text = cell[0], []
+                text.append(cell[1])
+            _flush(out, style, text)
+
+
+def _flush(out: list[str], style: tuple[str, str] | None, text: list[str]) -> None:
+    if style is None or not text:
+        return
+    link, sgr = style
+    out.append(f"{link}{sgr}{''.join(text)}{_RESET if sgr else ''}{_LINK_CLOSE if link else ''}")
+
+
+def _put(row: list[Cell], x: int, style: tuple[str, str], text: str) -> int:
+    """Write ``text`` into ``row`` from column ``x``; the column after it."""
+    if text.isascii():
+        cells: list[Cell] = [(style, c) for c in text]
+    else:
+        spans, _ = split_graphemes(text)
+        cells = []
+        for start, stop, width in spans:
+            if width == 0 or width > 2:
+                raise Unreadable  # (a lone combining mark: where it lands is the terminal's)
+            cells.append((style, text[start:stop]))
+            if width == 2:
+                cells.append((style, ""))
+    stop = x + len(cells)
+    if len(row) < stop + 1:
+        row.extend([None] * (stop + 1 - len(row)))
+    # A wide character half overwritten is blanked by the terminal: not known any more.
+    if row[x] is not None and row[x][1] == "" and x > 0:
+        row[x - 1] = None
+    if row[stop] is not None and row[stop][1] == "":
+        row[stop] = None
+    row[x:stop] = cells
+    return stop
