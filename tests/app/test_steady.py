@@ -158,8 +158,8 @@ async def test_a_growing_paragraph_claims_rows_a_few_at_a_time() -> None:
 
 
 async def test_without_spare_rows_a_paragraph_claims_none() -> None:
-    """In columns a reply keeps no spare rows: rows claimed and given back when the
-    paragraph ends would move the conversation down and up again."""
+    """A piece that keeps no spare rows: rows claimed and given back when the paragraph
+    ends would move the conversation down and up again."""
     app = PieceApp()
     async with app.run_test(size=(40, 20)) as pilot:
         await pilot.pause()

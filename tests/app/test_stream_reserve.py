@@ -64,6 +64,43 @@ async def test_a_streaming_reply_grows_the_conversation_a_block_at_a_time(
         assert app.chat.query(TurnView).last(TurnView).outer_size.height == live_height
 
 
+async def test_in_columns_the_conversation_grows_half_a_window_at_a_time(loopback, monkeypatch):
+    """A column a third as wide has three times the rows: without spare rows each new row
+    of any column moved the conversation (n=3 at 120x40 wrote 248 KB, 116 KB with)."""
+    parts = lines(40)
+    events = [chunk(0, "", role="assistant"), chunk(1, "", role="assistant")]
+    for part in parts:
+        events += [chunk(0, part), chunk(1, part)]
+    body: list = []
+    for data in sse(events):
+        body += [data, 0.03]
+    body += sse([chunk(0, None, "stop"), chunk(1, None, "stop"), "[DONE]"])
+    loopback.enqueue(Reply(status=200, headers=SSE, body=body))
+    app = make_app(loopback.base_url, params={"n": 2})
+    heights: list[int] = []  # the conversation's height as laid out, at each frame
+    update_from = ChoiceView.update_from
+
+    async def update_and_record(self: ChoiceView, state) -> None:
+        await update_from(self, state)
+        heights.append(self.screen.query_one("#conversation").virtual_size.height)
+
+    monkeypatch.setattr(ChoiceView, "update_from", update_and_record)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("f3")  # columns
+        await pilot.press(*"go", "enter")
+        await settle(app, pilot)
+        conversation = app.chat.query_one("#conversation")
+        views = list(app.chat.query(ChoiceView).results(ChoiceView))
+        assert len(views) == 2 and all(v.display for v in views)
+        assert views[0].region.y == views[1].region.y  # (side by side)
+        window = conversation.scrollable_content_region.height
+        changes = sum(1 for a, b in zip(heights, heights[1:], strict=False) if a != b)
+        rows = 2 * len(parts)
+        assert len(heights) > len(parts), "too few frames to tell"
+        assert changes <= rows // (window // 2) + 4, (changes, heights)
+
+
 async def test_the_spare_rows_are_at_most_a_third_of_a_small_window(loopback):
     # At 80x24 the conversation shows some 18 rows: twelve spare ones below a streaming
     # reply left two thirds of it blank.

@@ -114,8 +114,7 @@ class LiveParagraph(_Paragraph):
         """The last paragraph of a reply that streams: rows are claimed CLAIM at a time,
         so a layout comes with every CLAIM-th new line, not every one (the rows below the
         text are blank either way: the piece keeps spare rows, see choice.py; where it
-        keeps none, in columns, a row at a time as before). Only the
-        rows from the first one that changed are repainted: the rest of the paragraph
+        keeps none, a row at a time). Only the rows from the first one that changed are repainted: the rest of the paragraph
         is not sent to the terminal again every frame (issue 18)."""
         width, rows = self.size
         lines = _wrapped(content, width)
@@ -140,8 +139,8 @@ class LiveParagraph(_Paragraph):
             room = int(floor.value) - top - needed - self.styles.margin.bottom
             self.styles.min_height = needed + max(0, min(CLAIM - 1, room))  # (lays out)
         elif needed != rows and (needed > rows or self.styles.min_height is None):
-            # (No spare rows around it, as in columns: claimed rows given back when the
-            # paragraph ends would move the conversation down and up again.)
+            # (No spare rows around it: claimed rows given back when the paragraph ends
+            # would move the conversation down and up again.)
             self.refresh(layout=True)
 
     def refresh(
