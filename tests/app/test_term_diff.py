@@ -8,11 +8,22 @@ import pyte
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tui.app.sgr import Pen
 from tui.app.term_diff import ScreenDiff
 
 W, H = 30, 8
 LINK = "\x1b]8;id=7;https://example.com\x1b\\"
-STYLES = [None, "\x1b[1m", "\x1b[38;5;1;48;5;2m", "\x1b[7;38;5;167m", LINK]
+STYLES = [
+    None,
+    "\x1b[1m",
+    "\x1b[38;5;1;48;5;2m",
+    "\x1b[1;38;5;1;48;5;2m",
+    "\x1b[7;38;5;167m",
+    "\x1b[3;9;38;2;10;20;30;48;5;2m",
+    "\x1b[4;31m\x1b[1m",  # (two sequences: their effects add up)
+    "\x1b[1;2;45m",
+    LINK,
+]
 
 
 def terminal() -> tuple[pyte.Screen, pyte.Stream]:
@@ -133,3 +144,21 @@ def test_a_wide_character_half_overwritten_is_written_again():
     diff.filter("\x1b[1;1Hab字cd\x1b[1;1H")
     diff.filter("\x1b[1;4Hx\x1b[1;1H")  # (the right half of 字)
     assert "字" in diff.filter("\x1b[1;1Hab字cd\x1b[1;1H")
+
+
+def test_the_pen_writes_only_the_codes_that_change():
+    pen = Pen()
+    assert pen.to("\x1b[1;38;5;188;48;5;16m") == "\x1b[1;38;5;188;48;5;16m"
+    assert pen.to("\x1b[38;5;188;48;5;16m") == "\x1b[22m"  # (bold off; colours kept)
+    assert pen.to("\x1b[48;5;16m") == "\x1b[39m"  # (the default foreground)
+    assert pen.to("\x1b[48;5;16m") == ""
+    assert pen.to("\x1b[2;48;5;16m") == "\x1b[2m"
+    assert pen.to("\x1b[1;48;5;16m") == "\x1b[22;1m"  # (22 turns dim and bold off)
+    assert pen.to("") == "\x1b[0m"
+
+
+def test_a_style_code_the_pen_does_not_know_is_written_whole():
+    pen = Pen()
+    pen.to("\x1b[1m")
+    assert pen.to("\x1b[1;73m") == "\x1b[0m\x1b[1;73m"
+    assert pen.to("\x1b[1m") == "\x1b[0;1m"  # (after it, the style is not known)

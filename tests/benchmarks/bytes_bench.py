@@ -51,6 +51,11 @@ def _case(
         "COLUMNS": str(COLS),
         "LINES": str(ROWS),
     }
+    for flag in flags:
+        if "=" in flag and not flag.startswith("-"):  # (an environment variable)
+            key, _, value = flag.partition("=")
+            env[key] = value
+    flags = tuple(f for f in flags if f.startswith("-"))
     argv = [sys.executable, "-m", "tui", "--base-url", base_url, "-m", "bench", *flags]
     if n > 1:
         argv += ["-p", f"n={n}"]
@@ -86,11 +91,14 @@ def _conversation_file(tmp: Path, turns: int) -> Path:
     return path
 
 
+WHOLE = ("REDPILL_TUI_WHOLE_FRAMES=1",)  # (the driver writes Textual's frames as they are)
 CASES = [  # label, n, columns, turns already in the conversation, command-line flags
     ("n=1", 1, False, 0, ()),
     ("n=3 columns", 3, True, 0, ()),
     ("20 turns, n=1", 1, False, 20, ()),
     ("n=1 --low-bandwidth", 1, False, 0, ("--low-bandwidth",)),
+    ("n=1, whole frames", 1, False, 0, WHOLE),
+    ("n=3 columns, whole frames", 3, True, 0, WHOLE),
 ]
 
 

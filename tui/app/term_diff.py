@@ -24,6 +24,8 @@ import re
 
 from rich.cells import split_graphemes
 
+from .sgr import DEFAULT, Pen
+
 # One cell: (style, text). The style is the link opener and SGR codes in force; the text
 # is one grapheme, "" for the right half of a wide character. None: not known.
 Cell = tuple[tuple[str, str], str] | None
@@ -57,10 +59,12 @@ class ScreenDiff:
 
     def __init__(self) -> None:
         self._rows: dict[int, list[Cell]] = {}
+        self._pen = Pen()  # (the style codes: only what changes from one run to the next)
 
     def forget(self) -> None:
         """The terminal's contents are not known (resized, restarted, written by others)."""
         self._rows.clear()
+        self._pen.style = None
 
     def filter(self, data: str) -> str:
         """The bytes to write instead of ``data``, with the same result on screen."""
@@ -80,6 +84,8 @@ class ScreenDiff:
             lo, hi = touched[y]
             self._emit(out, y, self._rows.get(y, []), new[y], lo, hi)
         self._rows.update(new)
+        if self._pen.style != DEFAULT:
+            out.append(self._pen.to(""))  # (the terminal left in its default style)
         out.append(cursor)
         return "".join(out)
 
@@ -122,8 +128,9 @@ class ScreenDiff:
             raise Unreadable  # (Textual ends each frame by placing the cursor)
         return new, touched, last
 
-    @staticmethod
-    def _emit(out: list[str], y: int, old: list[Cell], new: list[Cell], lo: int, hi: int) -> None:
+    def _emit(
+        self, out: list[str], y: int, old: list[Cell], new: list[Cell], lo: int, hi: int
+    ) -> None:
         """Append to ``out`` what turns ``old`` into ``new`` between columns lo and hi."""
         if old[lo:hi] == new[lo:hi]:
             return
@@ -156,17 +163,17 @@ class ScreenDiff:
             for cell in new[start:stop]:
                 assert cell is not None
                 if cell[0] != style:
-                    _flush(out, style, text)
+                    self._flush(out, style, text)
                     style, text = cell[0], []
                 text.append(cell[1])
-            _flush(out, style, text)
+            self._flush(out, style, text)
 
-
-def _flush(out: list[str], style: tuple[str, str] | None, text: list[str]) -> None:
-    if style is None or not text:
-        return
-    link, sgr = style
-    out.append(f"{link}{sgr}{''.join(text)}{_RESET if sgr else ''}{_LINK_CLOSE if link else ''}")
+    def _flush(self, out: list[str], style: tuple[str, str] | None, text: list[str]) -> None:
+        if style is None or not text:
+            return
+        link, sgr = style
+        out.append(self._pen.to(sgr))
+        out.append(f"{link}{''.join(text)}{_LINK_CLOSE if link else ''}")
 
 
 def _put(row: list[Cell], x: int, style: tuple[str, str], text: str) -> int:
