@@ -162,3 +162,16 @@ def test_a_style_code_the_pen_does_not_know_is_written_whole():
     pen.to("\x1b[1m")
     assert pen.to("\x1b[1;73m") == "\x1b[0m\x1b[1;73m"
     assert pen.to("\x1b[1m") == "\x1b[0;1m"  # (after it, the style is not known)
+
+
+def test_a_bug_in_the_rewriting_writes_textuals_own_bytes(monkeypatch):
+    diff = ScreenDiff()
+    diff.filter(FRAME)
+
+    def broken(data: str) -> None:
+        raise IndexError("a bug")
+
+    monkeypatch.setattr(diff, "_apply", broken)
+    assert diff.filter(FRAME) == FRAME
+    monkeypatch.undo()
+    assert "second row" in diff.filter(FRAME)  # (and what the screen showed is forgotten)

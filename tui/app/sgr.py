@@ -96,6 +96,8 @@ class Pen:
     def to(self, sgr: str) -> str:
         """The codes to write before text that Textual styled with ``sgr``."""
         if sgr not in self._parsed:
+            if len(self._parsed) > 4096:  # (styles made on the fly, as colour fades)
+                self._parsed.clear()
             self._parsed[sgr] = parse(sgr)
         new = self._parsed[sgr]
         old, self.style = self.style, new

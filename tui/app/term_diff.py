@@ -60,6 +60,7 @@ class ScreenDiff:
     def __init__(self) -> None:
         self._rows: dict[int, list[Cell]] = {}
         self._pen = Pen()  # (the style codes: only what changes from one run to the next)
+        self._graphemes: dict[str, tuple[str, ...]] = {}  # text: its cells (see _cells)
 
     def forget(self) -> None:
         """The terminal's contents are not known (resized, restarted, written by others)."""
@@ -68,6 +69,13 @@ class ScreenDiff:
 
     def filter(self, data: str) -> str:
         """The bytes to write instead of ``data``, with the same result on screen."""
+        try:
+            return self._filter(data)
+        except Exception:  # (a bug here must not take the app down: Textual's bytes go)
+            self.forget()
+            return data
+
+    def _filter(self, data: str) -> str:
         if not data.startswith("\x1b[") or _TOKEN.match(data) is None or not data[2].isdigit():
             if not _HARMLESS.fullmatch(data):
                 self.forget()
@@ -97,15 +105,13 @@ class ScreenDiff:
         y = x = -1
         sgr = link = ""
         last, kind = "", 0
-        pos, end = 0, len(data)
-        match = _TOKEN.match
-        while pos < end:
-            token = match(data, pos)
-            if token is None:
+        pos = 0
+        for token in _TOKEN.finditer(data):
+            if token.start() != pos:
                 raise Unreadable
             pos = token.end()
             kind = token.lastindex
-            last = token.group(0)
+            last = token.group()
             if kind == 2:  # (a cursor move: groups 1 and 2)
                 y, x = int(token.group(1)) - 1, int(token.group(2)) - 1
             elif kind == 3:
@@ -121,12 +127,31 @@ class ScreenDiff:
                 if row is None:
                     row = new[y] = list(self._rows.get(y, ()))
                 start = x
-                x = _put(row, x, (link, sgr), last)
-                lo, hi = touched.get(y, (start, x))
-                touched[y] = (min(lo, start), max(hi, x))
-        if kind != 2:
+                x = _put(row, x, (link, sgr), self._cells(last))
+                span = touched.get(y)
+                touched[y] = (start, x) if span is None else (min(span[0], start), max(span[1], x))
+        if pos != len(data) or kind != 2:
             raise Unreadable  # (Textual ends each frame by placing the cursor)
         return new, touched, last
+
+    def _cells(self, text: str) -> tuple[str, ...]:
+        """The cells ``text`` takes: a grapheme each, "" for the right half of a wide one."""
+        cells = self._graphemes.get(text)
+        if cells is None:
+            if text.isascii():
+                cells = tuple(text)
+            else:
+                out: list[str] = []
+                spans, _ = split_graphemes(text)
+                for start, stop, width in spans:
+                    if width == 0 or width > 2:
+                        raise Unreadable  # (a lone combining mark: the terminal places it)
+                    out += (text[start:stop], "") if width == 2 else (text[start:stop],)
+                cells = tuple(out)
+            if len(self._graphemes) > 4096:
+                self._graphemes.clear()
+            self._graphemes[text] = cells
+        return cells
 
     def _emit(
         self, out: list[str], y: int, old: list[Cell], new: list[Cell], lo: int, hi: int
@@ -176,20 +201,10 @@ class ScreenDiff:
         out.append(f"{link}{''.join(text)}{_LINK_CLOSE if link else ''}")
 
 
-def _put(row: list[Cell], x: int, style: tuple[str, str], text: str) -> int:
-    """Write ``text`` into ``row`` from column ``x``; the column after it."""
-    if text.isascii():
-        cells: list[Cell] = [(style, c) for c in text]
-    else:
-        spans, _ = split_graphemes(text)
-        cells = []
-        for start, stop, width in spans:
-            if width == 0 or width > 2:
-                raise Unreadable  # (a lone combining mark: where it lands is the terminal's)
-            cells.append((style, text[start:stop]))
-            if width == 2:
-                cells.append((style, ""))
-    stop = x + len(cells)
+def _put(row: list[Cell], x: int, style: tuple[str, str], graphemes: tuple[str, ...]) -> int:
+    """Write ``graphemes`` (see ScreenDiff._cells) into ``row`` from column ``x``; the
+    column after them."""
+    stop = x + len(graphemes)
     if len(row) < stop + 1:
         row.extend([None] * (stop + 1 - len(row)))
     # A wide character half overwritten is blanked by the terminal: not known any more.
@@ -197,5 +212,5 @@ def _put(row: list[Cell], x: int, style: tuple[str, str], text: str) -> int:
         row[x - 1] = None
     if row[stop] is not None and row[stop][1] == "":
         row[stop] = None
-    row[x:stop] = cells
+    row[x:stop] = [(style, g) for g in graphemes]
     return stop
