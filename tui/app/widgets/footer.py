@@ -12,6 +12,15 @@ from textual.widgets import Footer
 
 
 class KeyFooter(Footer):
+    # Compact, Textual leaves a column right of the palette key (its margin), where the
+    # keys it covers showed through when they did not fit: "^p paletteH" at 80 columns.
+    DEFAULT_CSS = """
+    KeyFooter.-compact FooterKey.-command-palette {
+        margin-right: 0;
+        padding-right: 1;
+    }
+    """
+
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
         self._shown: tuple[tuple[object, ...], ...] | None = None
