@@ -175,3 +175,44 @@ def test_a_bug_in_the_rewriting_writes_textuals_own_bytes(monkeypatch):
     assert diff.filter(FRAME) == FRAME
     monkeypatch.undo()
     assert "second row" in diff.filter(FRAME)  # (and what the screen showed is forgotten)
+
+
+def test_a_row_with_an_emoji_is_written_as_textual_wrote_it():
+    """Terminals disagree on the width of an emoji with VS16, a ZWJ sequence or a flag
+    (xterm and VTE draw "⚠️" one cell wide, Rich counts two): after one, only Textual's
+    own cursor moves put text where it belongs. Were only the changed cells written, at
+    the columns Rich counts, "12 errors" would read "312 errors" there."""
+    diff = ScreenDiff()
+    first = "\x1b[1;1H⚠️ build failed: 3 errors \x1b[2;1H"
+    second = "\x1b[1;1H⚠️ build failed: 12 errors\x1b[2;1H"
+    diff.filter(first)
+    assert diff.filter(second) == second
+    assert diff.filter(second) == second  # (every time: after it, the row is not known)
+    # Left of it the row is known, and only what changed there is written.
+    assert diff.filter("\x1b[1;1HX\x1b[2;1H") == "\x1b[1;1HX\x1b[2;1H"
+    assert diff.filter("\x1b[1;1HX\x1b[2;1H") == "\x1b[2;1H"
+
+
+def test_one_underline_at_a_time():
+    """4 and 21 set one underline, the last one wins: 4;21 is a double underline, and
+    must not be written 21;4 (single)."""
+    pen = Pen()
+    assert pen.to("\x1b[4;21m") == "\x1b[21m"
+    assert pen.to("\x1b[4m") == "\x1b[0;4m"  # (shorter than 24;4)
+
+
+def test_a_mode_that_changes_the_screen_forgets_it():
+    diff = ScreenDiff()
+    diff.filter(FRAME)
+    for mode in ("\x1b[?25;1049h", "\x1b[?3h", "\x1b[?6h"):
+        assert diff.filter(mode) == mode
+        assert "second row" in diff.filter(FRAME), mode
+    assert diff.filter("\x1b[?1000;1006h") == "\x1b[?1000;1006h"  # (the mouse: no cell)
+    assert diff.filter(FRAME) == "\x1b[5;3H"
+
+
+def test_a_cursor_move_textual_never_writes_passes_as_it_is():
+    diff = ScreenDiff()
+    diff.filter(FRAME)
+    for odd in ("\x1b[1;0HX\x1b[2;1H", "\x1b[1;30000000HX\x1b[2;1H"):
+        assert diff.filter(odd) == odd

@@ -21,6 +21,8 @@ whole as well, so such a repaint still repairs a screen something else wrote on.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from typing import NamedTuple
 
 from rich.cells import split_graphemes
 
@@ -41,13 +43,30 @@ _TOKEN = re.compile(
 # cursor queries, keyboard protocol switches, OSC strings (titles, clipboard, pointer
 # shapes), the bell.
 _HARMLESS = re.compile(
-    r"(?:\x1b\[\?(?!47[hl]|1047[hl]|1049[hl])[0-9;]*[hl]"
+    r"(?:\x1b\[\?([0-9;]*)[hl]"
     r"|\x1b\[\?[0-9;]*\$p|\x1b\[[<>=]?[0-9;]*u|\x1b\[[56]n"
     r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x07)+"
 )
+_PRIVATE = re.compile(r"\x1b\[\?([0-9;]*)[hl]")
+# Private modes after which the screen is not what it was: 132 columns (clears it),
+# origin and left/right margin modes (cursor moves mean other cells), alternate screen.
+_SCREEN_MODES = {"3", "6", "47", "69", "1047", "1049"}
 _RESET = "\x1b[0m"
 _LINK_CLOSE = "\x1b]8;;\x1b\\"
 GAP = 6  # unchanged cells written anyway to join two changes (a cursor move is 6-8 bytes)
+
+
+LIMIT = 10_000  # rows or columns past this are not a terminal's
+
+
+class Applied(NamedTuple):
+    """A frame read: its rows as they will be, and what it wrote in each."""
+
+    rows: dict[int, list[Cell]]
+    touched: dict[int, tuple[int, int]]  # row: first and last column written, + 1
+    runs: dict[int, list[list[int]]]  # row: the column spans written
+    unsure: dict[int, int]  # row: the column of a grapheme of doubtful width (see _sure)
+    cursor: str  # the cursor move that ends the frame
 
 
 class Unreadable(Exception):
@@ -60,7 +79,7 @@ class ScreenDiff:
     def __init__(self) -> None:
         self._rows: dict[int, list[Cell]] = {}
         self._pen = Pen()  # (the style codes: only what changes from one run to the next)
-        self._graphemes: dict[str, tuple[str, ...]] = {}  # text: its cells (see _cells)
+        self._graphemes: dict[str, tuple[tuple[str, ...], int]] = {}  # (see _cells)
 
     def forget(self) -> None:
         """The terminal's contents are not known (resized, restarted, written by others)."""
@@ -77,31 +96,43 @@ class ScreenDiff:
 
     def _filter(self, data: str) -> str:
         if not data.startswith("\x1b[") or _TOKEN.match(data) is None or not data[2].isdigit():
-            if not _HARMLESS.fullmatch(data):
+            if not _harmless(data):
                 self.forget()
             return data
         if data.startswith("\x1b[1;1H") and "\n\x1b[2;1H" in data:
             self.forget()  # a whole-screen repaint: written as it is (see the docstring)
         try:
-            new, touched, cursor = self._apply(data)
+            frame = self._apply(data)
         except Unreadable:
             self.forget()
             return data
         out: list[str] = []
-        for y in sorted(touched):
-            lo, hi = touched[y]
-            self._emit(out, y, self._rows.get(y, []), new[y], lo, hi)
+        new = frame.rows
+        for y in sorted(frame.touched):
+            if y in frame.unsure:
+                # A grapheme terminals disagree on the width of (an emoji with VS16, a ZWJ
+                # sequence, a flag): where the text after it lands is the terminal's
+                # call. Its row is written as Textual wrote it, and from it to the end of
+                # the row nothing is known.
+                for start, stop in frame.runs[y]:
+                    self._write(out, y, new[y], start, stop)
+                row, col = new[y], frame.unsure[y]
+                row[col:] = [None] * (len(row) - col)
+            else:
+                lo, hi = frame.touched[y]
+                self._emit(out, y, self._rows.get(y, []), new[y], lo, hi)
         self._rows.update(new)
         if self._pen.style != DEFAULT:
             out.append(self._pen.to(""))  # (the terminal left in its default style)
-        out.append(cursor)
+        out.append(frame.cursor)
         return "".join(out)
 
-    def _apply(self, data: str) -> tuple[dict[int, list[Cell]], dict[int, tuple[int, int]], str]:
-        """The rows ``data`` writes to, as they will be; the columns it wrote in each;
-        and the cursor move it ends with."""
+    def _apply(self, data: str) -> Applied:
+        """The rows ``data`` writes to, as they will be, and what it wrote where."""
         new: dict[int, list[Cell]] = {}
         touched: dict[int, tuple[int, int]] = {}
+        runs: dict[int, list[list[int]]] = {}
+        unsure: dict[int, int] = {}
         y = x = -1
         sgr = link = ""
         last, kind = "", 0
@@ -114,6 +145,8 @@ class ScreenDiff:
             last = token.group()
             if kind == 2:  # (a cursor move: groups 1 and 2)
                 y, x = int(token.group(1)) - 1, int(token.group(2)) - 1
+                if not (0 <= y < LIMIT and 0 <= x < LIMIT):
+                    raise Unreadable  # (a terminal takes 0 as 1, and clamps: not Textual's)
             elif kind == 3:
                 sgr = "" if last in (_RESET, "\x1b[m") else sgr + last
             elif kind == 4:
@@ -127,31 +160,44 @@ class ScreenDiff:
                 if row is None:
                     row = new[y] = list(self._rows.get(y, ()))
                 start = x
-                x = _put(row, x, (link, sgr), self._cells(last))
+                cells, doubt = self._cells(last)
+                x = _put(row, x, (link, sgr), cells)
                 span = touched.get(y)
                 touched[y] = (start, x) if span is None else (min(span[0], start), max(span[1], x))
+                written = runs.setdefault(y, [])
+                if written and written[-1][1] == start:
+                    written[-1][1] = x
+                else:
+                    written.append([start, x])
+                if doubt >= 0:
+                    unsure[y] = min(unsure.get(y, LIMIT), start + doubt)
         if pos != len(data) or kind != 2:
             raise Unreadable  # (Textual ends each frame by placing the cursor)
-        return new, touched, last
+        return Applied(new, touched, runs, unsure, last)
 
-    def _cells(self, text: str) -> tuple[str, ...]:
-        """The cells ``text`` takes: a grapheme each, "" for the right half of a wide one."""
-        cells = self._graphemes.get(text)
-        if cells is None:
+    def _cells(self, text: str) -> tuple[tuple[str, ...], int]:
+        """The cells ``text`` takes (a grapheme each, "" for the right half of a wide
+        one), and the first whose width terminals disagree on (-1: none, see _sure)."""
+        found = self._graphemes.get(text)
+        if found is None:
             if text.isascii():
-                cells = tuple(text)
+                found = (tuple(text), -1)
             else:
                 out: list[str] = []
+                unsure = -1
                 spans, _ = split_graphemes(text)
                 for start, stop, width in spans:
                     if width == 0 or width > 2:
                         raise Unreadable  # (a lone combining mark: the terminal places it)
-                    out += (text[start:stop], "") if width == 2 else (text[start:stop],)
-                cells = tuple(out)
+                    grapheme = text[start:stop]
+                    if unsure < 0 and not _sure(grapheme):
+                        unsure = len(out)
+                    out += (grapheme, "") if width == 2 else (grapheme,)
+                found = (tuple(out), unsure)
             if len(self._graphemes) > 4096:
                 self._graphemes.clear()
-            self._graphemes[text] = cells
-        return cells
+            self._graphemes[text] = found
+        return found
 
     def _emit(
         self, out: list[str], y: int, old: list[Cell], new: list[Cell], lo: int, hi: int
@@ -183,15 +229,19 @@ class ScreenDiff:
                         continue
             if stop < len(new) and new[stop] is not None and new[stop][1] == "":
                 stop += 1
-            out.append(f"\x1b[{y + 1};{start + 1}H")
-            style, text = None, []
-            for cell in new[start:stop]:
-                assert cell is not None
-                if cell[0] != style:
-                    self._flush(out, style, text)
-                    style, text = cell[0], []
-                text.append(cell[1])
-            self._flush(out, style, text)
+            self._write(out, y, new, start, stop)
+
+    def _write(self, out: list[str], y: int, row: list[Cell], start: int, stop: int) -> None:
+        """Append to ``out`` the cells of ``row`` from ``start`` to ``stop`` (all known)."""
+        out.append(f"\x1b[{y + 1};{start + 1}H")
+        style, text = None, []
+        for cell in row[start:stop]:
+            assert cell is not None
+            if cell[0] != style:
+                self._flush(out, style, text)
+                style, text = cell[0], []
+            text.append(cell[1])
+        self._flush(out, style, text)
 
     def _flush(self, out: list[str], style: tuple[str, str] | None, text: list[str]) -> None:
         if style is None or not text:
@@ -199,6 +249,47 @@ class ScreenDiff:
         link, sgr = style
         out.append(self._pen.to(sgr))
         out.append(f"{link}{''.join(text)}{_LINK_CLOSE if link else ''}")
+
+
+# Code points every terminal gives the width Rich does (1, or 2 for the CJK blocks), as
+# (first, last) ranges. Anything else (emoji, symbols with an emoji form, marks, anything
+# of two code points or more) some terminals draw a cell wider or narrower.
+_SURE = (
+    (0x20, 0x7E),
+    (0xA0, 0x2FF),  # Latin-1, Latin extended, IPA, modifiers
+    (0x370, 0x52F),  # Greek, Cyrillic
+    (0x2010, 0x2027),  # dashes, quotes, bullets, ellipsis
+    (0x2030, 0x205E),
+    (0x2190, 0x21FF),  # arrows
+    (0x2500, 0x25FA),  # box drawing, blocks, shapes
+    (0x2800, 0x28FF),  # braille
+    (0x2E80, 0x303E),  # CJK (wide)
+    (0x3041, 0x33FF),
+    (0x3400, 0x4DBF),
+    (0x4E00, 0x9FFF),
+    (0xA000, 0xA4CF),
+    (0xAC00, 0xD7A3),
+    (0xF900, 0xFAFF),
+    (0xFF01, 0xFF60),
+    (0xFFE0, 0xFFE6),
+)
+_SURE_STARTS = tuple(first for first, _ in _SURE)
+
+
+def _harmless(data: str) -> bool:
+    """Whether ``data`` changes no cell: modes, queries, OSC strings, the bell."""
+    if not _HARMLESS.fullmatch(data):
+        return False
+    modes = (m for found in _PRIVATE.findall(data) for m in found.split(";"))
+    return not any(mode in _SCREEN_MODES for mode in modes)
+
+
+def _sure(grapheme: str) -> bool:
+    if len(grapheme) != 1:
+        return False
+    code = ord(grapheme)
+    i = bisect_right(_SURE_STARTS, code) - 1
+    return i >= 0 and code <= _SURE[i][1]
 
 
 def _put(row: list[Cell], x: int, style: tuple[str, str], graphemes: tuple[str, ...]) -> int:
