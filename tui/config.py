@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import threading
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -278,6 +279,7 @@ class LazyClient:
         self._endpoint = endpoint
         self._cfg = cfg
         self._client: Any = None
+        self._made = threading.Lock()  # (the warm-up thread may make it too: see prepare)
 
     @property
     def has_key(self) -> bool:
@@ -285,9 +287,14 @@ class LazyClient:
 
     @property
     def client(self) -> Any:
-        if self._client is None:
-            self._client = make_client(self._endpoint, self._cfg)
+        with self._made:
+            if self._client is None:
+                self._client = make_client(self._endpoint, self._cfg)
         return self._client
+
+    def prepare(self) -> None:
+        """Make the client and its TLS context (run by the warm-up, in a thread)."""
+        self.client.prepare()
 
     def __getattr__(self, name: str) -> Any:  # (only for what is not defined here)
         return getattr(self.client, name)

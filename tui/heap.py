@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+from collections.abc import Callable
 
 # What the first request needs and start-up does not load (pydantic's models, the HTTP
 # client, the reply's view with Textual's Markdown): ~0.3 s of imports the first send
@@ -34,9 +35,12 @@ def settle() -> None:
     gc.freeze()
 
 
-def warm_up() -> None:
-    """Load what the first send needs, then settle (run in a thread once the first screen
-    is up: the UI thread goes on, and the first send does not wait on imports)."""
+def warm_up(*then: Callable[[], object]) -> None:
+    """Load what the first send needs, run ``then`` (the client's TLS context), then
+    settle (run in a thread once the first screen is up: the UI thread goes on, and the
+    first send does not wait on imports)."""
     for name in FIRST_SEND:
         importlib.import_module(name)
+    for step in then:
+        step()
     settle()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import random
+import ssl
 import time
 from collections.abc import Callable
 from typing import Any, Self
@@ -111,6 +112,7 @@ class Connection:
         self._transport = transport
         self._base_headers = base_headers
         self._client: httpx.AsyncClient | None = None  # made at the first request
+        self._tls: ssl.SSLContext | None = None  # (see prepare)
         self.last_exchange: Exchange | None = None
 
     @property
@@ -118,7 +120,8 @@ class Connection:
         """The pooled HTTP client, made when first needed: its TLS context (the CA bundle
         loaded) costs about 0.1 s, which start-up does not wait for."""
         if self._client is None:
-            inner = self._transport or httpx.AsyncHTTPTransport(retries=0)
+            tls = self._tls or httpx.create_ssl_context()  # (as httpx makes it by default)
+            inner = self._transport or httpx.AsyncHTTPTransport(retries=0, verify=tls)
             self._client = httpx.AsyncClient(
                 transport=RecordingTransport(inner),
                 headers=self._base_headers,
@@ -127,6 +130,12 @@ class Connection:
                 follow_redirects=False,
             )
         return self._client
+
+    def prepare(self) -> None:
+        """Make the TLS context now (the CA bundle loaded: 50-100 ms), in a thread the
+        UI does not wait on, so that the first request does not pause the screen."""
+        if self._transport is None and self._tls is None:
+            self._tls = httpx.create_ssl_context()
 
     def __repr__(self) -> str:  # never show the key
         return f"{type(self).__name__}({self.base_url!r}, key={'set' if self._api_key else 'none'})"

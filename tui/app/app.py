@@ -209,7 +209,9 @@ class RedPillApp(ReportsWorkerFailures, App):
         self.set_timer(1.0, self.start_warm_up, name="warm-up")
 
     def start_warm_up(self) -> Worker[None]:
-        return self.run_worker(warm_up, thread=True, name="warm-up")
+        client = self.client
+        then = (client.prepare,) if isinstance(client, LazyClient) else ()
+        return self.run_worker(partial(warm_up, *then), thread=True, name="warm-up")
 
     @on(CommandPalette.Opened)
     def palette_opened(self) -> None:
