@@ -80,11 +80,13 @@ class ScreenDiff:
         self._rows: dict[int, list[Cell]] = {}
         self._pen = Pen()  # (the style codes: only what changes from one run to the next)
         self._graphemes: dict[str, tuple[tuple[str, ...], int]] = {}  # (see _cells)
+        self._last: tuple[str, str] | None = None  # the last frame, and its cursor move
 
     def forget(self) -> None:
         """The terminal's contents are not known (resized, restarted, written by others)."""
         self._rows.clear()
         self._pen.style = None
+        self._last = None
 
     def filter(self, data: str) -> str:
         """The bytes to write instead of ``data``, with the same result on screen."""
@@ -99,6 +101,10 @@ class ScreenDiff:
             if not _harmless(data):
                 self.forget()
             return data
+        if self._last is not None and data == self._last[0]:
+            # The same frame again (Textual often paints a region twice after a layout):
+            # the screen shows it already.
+            return self._last[1]
         if data.startswith("\x1b[1;1H") and "\n\x1b[2;1H" in data:
             self.forget()  # a whole-screen repaint: written as it is (see the docstring)
         try:
@@ -125,6 +131,7 @@ class ScreenDiff:
         if self._pen.style != DEFAULT:
             out.append(self._pen.to(""))  # (the terminal left in its default style)
         out.append(frame.cursor)
+        self._last = (data, frame.cursor)
         return "".join(out)
 
     def _apply(self, data: str) -> Applied:
