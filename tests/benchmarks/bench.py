@@ -101,6 +101,7 @@ async def _ui_run(base_url: str, n: int, tmp: Path) -> tuple[float, float]:
     app = _app(base_url, tmp, params={"n": n} if n > 1 else {})
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
+        await app.start_warm_up().wait()  # (see _input_run)
         chat = app.chat
         c0, t0 = time.process_time(), time.perf_counter()
         await chat.send_text("go")
