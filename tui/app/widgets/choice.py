@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from textual.app import ComposeResult
+from textual.await_complete import AwaitComplete
 from textual.containers import ScrollableContainer, Vertical
 from textual.content import Content
 from textual.highlight import highlight
@@ -92,6 +93,7 @@ class ChoiceView(Vertical):
         self._reasoning_shown = 0
         self._piece_text = ""  # the text of the last Markdown piece
         self._settled = 0  # leading pieces that are fresh renders of their source
+        self._fresh: list[AwaitComplete] = []  # fresh renders of closed pieces under way
         self._spare = 0  # spare rows of the piece closed last, for the next (see _reserve)
         self._final = False
         self._ready = False
@@ -172,7 +174,10 @@ class ChoiceView(Vertical):
                 # window of blank rows to grow into.)
                 self._spare = max(int(floor.value) - _content_rows(closed), 0)
             closed.growing = False
-            await closed.update(combined[:cut])
+            # Not waited for: new text goes on to the next piece while this one is
+            # rendered afresh (awaited, it held every delta behind it 150-200 ms, the
+            # render lag's p99). The reply's end waits for it (_fresh_done).
+            self._fresh.append(closed.update(combined[:cut]))
             self._settled = len(self.pieces)
             text = text[len(head) :]
             self._piece_text = ""
@@ -243,9 +248,15 @@ class ChoiceView(Vertical):
                 piece.styles.min_height = None
             piece.growing = False
 
+    async def _fresh_done(self) -> None:
+        """Wait for the fresh renders of pieces closed while streaming."""
+        while self._fresh:
+            await self._fresh.pop(0)
+
     async def _render_whole(self, text: str, keep: int = 0) -> None:
         """One fresh render of ``text``, in pieces cut at safe points. The first ``keep``
         pieces already are fresh renders of the first parts, and stay as they are."""
+        await self._fresh_done()
         parts = split_markdown(text, CHUNK)
         pieces = self.pieces
         keep = min(keep, len(parts) - 1, len(pieces) - 1)
@@ -318,6 +329,7 @@ class ChoiceView(Vertical):
             return
         content = state.content or ""
         self._stop_growing()
+        await self._fresh_done()
         if self.json_mode and content and not self._final and len(content) <= MD_CAP:
             text = content
             with contextlib.suppress(ValueError):

@@ -114,8 +114,9 @@ class LiveParagraph(_Paragraph):
         """The last paragraph of a reply that streams: rows are claimed CLAIM at a time,
         so a layout comes with every CLAIM-th new line, not every one (the rows below the
         text are blank either way: the piece keeps spare rows, see choice.py; where it
-        keeps none, a row at a time). Only the rows from the first one that changed are repainted: the rest of the paragraph
-        is not sent to the terminal again every frame (issue 18)."""
+        keeps none, a row at a time). Only the rows from the first one that changed are
+        repainted: the rest of the paragraph is not sent to the terminal again every
+        frame (issue 18)."""
         width, rows = self.size
         lines = _wrapped(content, width)
         if self._lines is not None and lines is not None and self._lines[0] == width:
