@@ -17,6 +17,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import pyte
+
 # Each control sequence carries a marker after its introducer, so the raw form can be
 # told from anything Textual writes itself.
 CONTROLS = (
@@ -60,7 +62,9 @@ def leaks(output: bytes) -> list[str]:
 
 
 class Pty:
-    """A process in a pseudo-terminal of ``cols`` x ``rows``; all it writes is kept."""
+    """A process in a pseudo-terminal of ``cols`` x ``rows``; all it writes is kept, and
+    played into a terminal emulator (``screen``): the app writes only the cells that
+    change (tui/app/term_diff.py), so text already on screen is not written again."""
 
     def __init__(
         self,
@@ -72,6 +76,8 @@ class Pty:
         cwd: str | Path | None = None,
     ) -> None:
         self.out = bytearray()
+        self.screen = pyte.Screen(cols, rows)
+        self._feed = pyte.ByteStream(self.screen).feed
         self.pid, self.fd = pty.fork()
         if self.pid == 0:  # child
             if cwd is not None:
@@ -83,13 +89,19 @@ class Pty:
     def read_for(self, seconds: float) -> None:
         self.wait_for(b"\x00never", seconds)
 
+    def shows(self, text: str) -> bool:
+        """Whether the screen shows ``text`` now (on one row)."""
+        return any(text in row for row in self.screen.display)
+
     def wait_for(self, needle: bytes | str, timeout: float = 30.0, since: int = 0) -> bool:
-        """Read until ``needle`` appears in the output after offset ``since``."""
+        """Read until ``needle`` appears in the output after offset ``since``, or (text)
+        on the screen."""
+        shown = needle if isinstance(needle, str) else None
         if isinstance(needle, str):
             needle = needle.encode()
         end = time.monotonic() + timeout
         while time.monotonic() < end:
-            if needle in self.out[since:]:
+            if needle in self.out[since:] or (shown is not None and self.shows(shown)):
                 return True
             r, _, _ = select.select([self.fd], [], [], 0.05)
             if not r:
@@ -101,7 +113,8 @@ class Pty:
             if not data:
                 break
             self.out.extend(data)
-        return needle in self.out[since:]
+            self._feed(data)
+        return needle in self.out[since:] or (shown is not None and self.shows(shown))
 
     def type(self, data: bytes | str) -> None:
         os.write(self.fd, data.encode() if isinstance(data, str) else data)
