@@ -120,8 +120,10 @@ class Connection:
         """The pooled HTTP client, made when first needed: its TLS context (the CA bundle
         loaded) costs about 0.1 s, which start-up does not wait for."""
         if self._client is None:
-            tls = self._tls or httpx.create_ssl_context()  # (as httpx makes it by default)
-            inner = self._transport or httpx.AsyncHTTPTransport(retries=0, verify=tls)
+            inner = self._transport
+            if inner is None:
+                self.prepare()  # (unless the warm-up made it already)
+                inner = httpx.AsyncHTTPTransport(retries=0, verify=self._tls)
             self._client = httpx.AsyncClient(
                 transport=RecordingTransport(inner),
                 headers=self._base_headers,
@@ -135,7 +137,7 @@ class Connection:
         """Make the TLS context now (the CA bundle loaded: 50-100 ms), in a thread the
         UI does not wait on, so that the first request does not pause the screen."""
         if self._transport is None and self._tls is None:
-            self._tls = httpx.create_ssl_context()
+            self._tls = httpx.create_ssl_context()  # (as httpx makes it by default)
 
     def __repr__(self) -> str:  # never show the key
         return f"{type(self).__name__}({self.base_url!r}, key={'set' if self._api_key else 'none'})"
