@@ -43,7 +43,7 @@ _TOKEN = re.compile(
 # cursor queries, keyboard protocol switches, OSC strings (titles, clipboard, pointer
 # shapes), the bell.
 _HARMLESS = re.compile(
-    r"(?:\x1b\[\?([0-9;]*)[hl]"
+    r"(?:\x1b\[\?[0-9;]*[hl]"
     r"|\x1b\[\?[0-9;]*\$p|\x1b\[[<>=]?[0-9;]*u|\x1b\[[56]n"
     r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x07)+"
 )
@@ -63,7 +63,6 @@ class Applied(NamedTuple):
     """A frame read: its rows as they will be, and what it wrote in each."""
 
     rows: dict[int, list[Cell]]
-    touched: dict[int, tuple[int, int]]  # row: first and last column written, + 1
     runs: dict[int, list[list[int]]]  # row: the column spans written
     unsure: dict[int, int]  # row: the column of a grapheme of doubtful width (see _sure)
     cursor: str  # the cursor move that ends the frame
@@ -114,7 +113,7 @@ class ScreenDiff:
             return data
         out: list[str] = []
         new = frame.rows
-        for y in sorted(frame.touched):
+        for y in sorted(frame.runs):
             if y in frame.unsure:
                 # A grapheme terminals disagree on the width of (an emoji with VS16, a ZWJ
                 # sequence, a flag): where the text after it lands is the terminal's
@@ -125,7 +124,8 @@ class ScreenDiff:
                 row, col = new[y], frame.unsure[y]
                 row[col:] = [None] * (len(row) - col)
             else:
-                lo, hi = frame.touched[y]
+                spans = frame.runs[y]
+                lo, hi = min(s[0] for s in spans), max(s[1] for s in spans)
                 self._emit(out, y, self._rows.get(y, []), new[y], lo, hi)
         self._rows.update(new)
         if self._pen.style != DEFAULT:
@@ -137,7 +137,6 @@ class ScreenDiff:
     def _apply(self, data: str) -> Applied:
         """The rows ``data`` writes to, as they will be, and what it wrote where."""
         new: dict[int, list[Cell]] = {}
-        touched: dict[int, tuple[int, int]] = {}
         runs: dict[int, list[list[int]]] = {}
         unsure: dict[int, int] = {}
         y = x = -1
@@ -169,8 +168,6 @@ class ScreenDiff:
                 start = x
                 cells, doubt = self._cells(last)
                 x = _put(row, x, (link, sgr), cells)
-                span = touched.get(y)
-                touched[y] = (start, x) if span is None else (min(span[0], start), max(span[1], x))
                 written = runs.setdefault(y, [])
                 if written and written[-1][1] == start:
                     written[-1][1] = x
@@ -180,7 +177,7 @@ class ScreenDiff:
                     unsure[y] = min(unsure.get(y, LIMIT), start + doubt)
         if pos != len(data) or kind != 2:
             raise Unreadable  # (Textual ends each frame by placing the cursor)
-        return Applied(new, touched, runs, unsure, last)
+        return Applied(new, runs, unsure, last)
 
     def _cells(self, text: str) -> tuple[tuple[str, ...], int]:
         """The cells ``text`` takes (a grapheme each, "" for the right half of a wide
