@@ -59,9 +59,9 @@ def parse(sgr: str) -> Style | None:
                 style = DEFAULT
             elif p in OFF or (p.startswith("4:") and p != "4:0"):
                 # One underline (4, 21, 4:n) and one frame (51, 52) at a time: the last wins.
-                same = _GROUPS.get(_off(p))
-                kept = style.attrs if same is None else {a for a in style.attrs if a not in same}
-                style = style._replace(attrs=frozenset(kept) | {p})
+                group = _group(p)
+                kept = frozenset(a for a in style.attrs if _group(a) != group)
+                style = style._replace(attrs=kept | {p})
             elif p in OFF.values() or p == "4:0":
                 off = "24" if p == "4:0" else p
                 attrs = frozenset(a for a in style.attrs if _off(a) != off)
@@ -89,14 +89,11 @@ def _off(attr: str) -> str:
     return "24" if attr.startswith("4:") else OFF[attr]
 
 
-class _Underlines:
-    """Membership in the underline group: 4, 21 and every 4:n."""
-
-    def __contains__(self, attr: object) -> bool:
-        return attr in ("4", "21") or (isinstance(attr, str) and attr.startswith("4:"))
-
-
-_GROUPS: dict[str, object] = {"24": _Underlines(), "54": ("51", "52")}
+def _group(attr: str) -> str:
+    """Attributes of which a terminal keeps one: every underline (4, 21, 4:n) is "24",
+    both frames (51, 52) "54"; any other attribute is its own."""
+    off = _off(attr)
+    return off if off in ("24", "54") else attr
 
 
 class Pen:
