@@ -214,6 +214,8 @@ async def ask(
             await session.launch(turn)
         finally:
             session.finish(turn)
+        if opts.json_out:
+            await session.price(turn)  # the model list read once, when not yet read
         verification = None
         if opts.verify:
             complete = turn.response_complete and acc.error is None
@@ -223,6 +225,7 @@ async def ask(
         result = acc.result()
         if result["error"] is not None:
             result["error"] = _redacted(result["error"], redact)
+        result["cost"] = turn.cost
         if opts.verify:
             result["verification"] = verification
         out.write(_json_line(result))

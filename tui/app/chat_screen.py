@@ -16,6 +16,7 @@ from textual.widgets import Static
 
 from ..core.conversation import Conversation, Turn
 from ..core.session import ChatSession, Plan
+from ..core.usage import totals
 from .chat.commands import CHAT_BINDINGS, ChatCommands
 from .chat.editing import Editing
 from .chat.params import ParamActions
@@ -118,7 +119,12 @@ class ChatScreen(
         self.refresh_preview()
 
     def update_topbar(self) -> None:
-        self.query_one(TopBar).show(self.conversation.model, self.endpoint, self.client.has_key)
+        self.query_one(TopBar).show(
+            self.conversation.model,
+            self.endpoint,
+            self.client.has_key,
+            totals(self.conversation.turns).text(),
+        )
 
     # The selector matters: Composer.Changed is TextArea.Changed, and without it the
     # preview's own TextArea, reloaded here, fired this again: a loop at 100 % CPU.

@@ -105,6 +105,21 @@ SPECS: tuple[ParamSpec, ...] = (
         "token id → -100…100",
     ),
     ParamSpec(
+        "logprobs",
+        "bool",
+        "Return each token's log probability with the reply; F6 shows them coloured.",
+        "true / false",
+    ),
+    ParamSpec(
+        "top_logprobs",
+        "int",
+        "With logprobs on: how many likely alternatives to list for each token.",
+        "0–20",
+        0,
+        20,
+        1,
+    ),
+    ParamSpec(
         "response_format",
         "choice",
         "JSON mode makes the reply valid JSON; you must also ask for "
@@ -288,6 +303,8 @@ def hints(params: dict[str, Any], messages: list[dict[str, Any]]) -> list[str]:
         )
     if params.get("user") is not None:
         out.append("RedPill does not support the user parameter.")
+    if params.get("top_logprobs") is not None and params.get("logprobs") is not True:
+        out.append("top_logprobs needs logprobs on: the API refuses it otherwise.")
     return out
 
 

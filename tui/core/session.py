@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..api.errors import APIError, InvalidParameter
 from ..api.shapes import with_text
+from .catalog import Catalog
 from .conversation import Conversation, Turn
 from .events import (
     Checkpoint,
@@ -103,7 +104,7 @@ class ChatSession:
         self._http: asyncio.Task[None] | None = None
         self._exchange: Any = None
         self._next_save = 0.0
-        self._models: list[Any] | None = None
+        self.catalog = Catalog(lambda: self.client.list_models())
 
     # -- listeners --------------------------------------------------------------------
 
@@ -170,17 +171,23 @@ class ChatSession:
 
     async def models(self) -> list[Any]:
         """The endpoint's models (GET /models once; raises what the client raises)."""
-        if self._models is None:
-            self._models = await self.client.list_models()
-        return self._models
+        return await self.catalog.models()
 
     def forget_models(self) -> None:
-        self._models = None
+        self.catalog.forget()
 
     def supported_parameters(self) -> list[str] | None:
         """What the selected model lists as supported (None when not known)."""
-        info = next((m for m in self._models or [] if m.id == self.conversation.model), None)
+        info = self.catalog.info(self.conversation.model)
         return info.supported_parameters if info else None
+
+    async def price(self, turn: Turn) -> bool:
+        """Give a finished reply its cost (the model list read once when not known);
+        listeners hear :class:`TurnChanged` when it got one."""
+        if await self.catalog.price(turn):
+            self.emit(TurnChanged(turn))
+            return True
+        return False
 
     # -- every way to send ------------------------------------------------------------
 
@@ -342,6 +349,7 @@ class ChatSession:
         :class:`TurnFinished` (then :class:`Failed` when it ended in an error)."""
         if turn.live is not None:
             turn.finish(turn.live)
+            self.catalog.priced(turn)
         if self.active is turn:
             self.active = None
             self._http = None

@@ -79,6 +79,8 @@ class Turn:
     system_fingerprint: str | None = None
     seed: int | None = None
     usage: dict[str, Any] | None = None
+    # What the reply cost at the prices of the moment it ended (tui/core/usage.py).
+    cost: dict[str, Any] | None = None
     timings: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
     cancelled: bool = False
@@ -200,6 +202,7 @@ class Turn:
             "system_fingerprint": self.system_fingerprint,
             "seed": self.seed,
             "usage": self.usage,
+            "cost": self.cost,
             "timings": self.timings,
             "error": self.error,
             "cancelled": self.cancelled,
@@ -249,6 +252,7 @@ REPLY_FIELDS = (
     "system_fingerprint",
     "seed",
     "usage",
+    "cost",
     "timings",
     "error",
     "cancelled",

@@ -22,6 +22,8 @@ CHAT_BINDINGS: list[BindingType] = [
     Binding("alt+left", "other_reply(-1)", "Earlier reply", id="previous_reply", show=False),
     Binding("alt+right", "other_reply(1)", "Later reply", id="next_reply", show=False),
     Binding("f8", "tools", "Tools", id="tools"),
+    # priority: the composer (a TextArea) binds f6 to "select line"
+    Binding("f6", "token_probs", "Token probabilities", id="token_probs", show=False, priority=True),
     Binding("ctrl+f", "verify", "Verify", id="verify", show=False),
     Binding("ctrl+s", "send_tool_results", "Send tool results", id="send_tool_results", show=False),
     Binding("ctrl+r", "edit_last", "Edit last", id="edit_last", show=False),
@@ -46,6 +48,8 @@ _COMMANDS: list[tuple[str, str, str, Any]] = [
     ("Use this choice", "The visible choice continues the conversation", "use_choice", None),
     ("Edit last message", "Edit your last message and resend from there", "edit_last", None),
     ("Tools", "Edit the tool definitions", "tools", None),
+    ("Token probabilities", "The shown reply's tokens coloured by probability (logprobs)",
+     "token_probs", None),
     ("Verify reply (RedPill signature + attestation)",
      "Check the last reply's enclave signature against the exact bytes exchanged", "verify",
      None),

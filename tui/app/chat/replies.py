@@ -7,6 +7,7 @@ from typing import Any
 
 from textual import work
 
+from ...core.logprobs import parts
 from ...core.sanitize import neutralize
 from ...core.session import ChatSession
 from ...core.turn import Turn
@@ -68,6 +69,29 @@ class ReplyActions:
         screen.refresh_preview()
         await screen.query_one(ConversationView).show_tool_calls(self.session.conversation)
         self.notify(f"Choice {index + 1} continues the conversation.", timeout=2)
+
+    def action_token_probs(self) -> None:
+        """F6: the shown choice's token probabilities (a snapshot while it streams)."""
+        screen: Any = self
+        view = self.target_turn_view()
+        state = view.shown_choice() if view is not None else None
+        if view is None or state is None or not parts(state.logprobs):
+            self.notify(
+                "This reply has no token probabilities: turn on logprobs (and top_logprobs "
+                "for alternatives) in the parameters (ctrl+b) and send again.",
+                severity="warning",
+                timeout=6,
+            )
+            return
+        from ..screens.logprobs import LogprobsScreen
+
+        turn = view.turn
+        label = f"Token probabilities · {turn.model or (turn.params or {}).get('model') or '?'}"
+        if view.choice_count > 1:
+            label += f" · choice {state.index + 1}"
+        if turn.pending:
+            label += " · still arriving: what had arrived when opened"
+        screen.app.push_screen(LogprobsScreen(state.logprobs, label))
 
     def action_verify(self) -> None:
         screen: Any = self

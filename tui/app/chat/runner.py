@@ -114,6 +114,9 @@ class TurnRunner:
         screen.query_one(RequestPreview).show_exchange(self.session.client.last_exchange)
         if self.session.should_verify(turn):
             screen.verify_turn(turn, quiet=True)
+        if turn.usage and turn.cost is None:
+            screen.run_worker(self.session.price(turn), group="price", exit_on_error=False)
+        screen.update_topbar()
 
     def session_event(self, event: Event) -> None:
         """What the screen says about the session's events (it draws on its own)."""
@@ -126,6 +129,7 @@ class TurnRunner:
             )
         elif isinstance(event, TurnChanged):
             self.show_verified(event.turn)  # type: ignore[attr-defined]
+            self.update_topbar()  # type: ignore[attr-defined]
 
     def worker_failed(self, worker: Worker) -> None:
         """Reported (ReportsWorkerFailures); a failed render loop still ends its turn."""

@@ -13,20 +13,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from ...core.usage import per_million
 from ..safe import safe
 from ..workers import ReportsWorkerFailures
-
-
-def per_million(price: Any) -> str | None:
-    """A price in dollars per token (as /models reports it) -> ``$0.49/M``."""
-    try:
-        value = float(price) * 1_000_000
-    except (TypeError, ValueError):
-        return None
-    if value < 0:  # -1 and such: "unknown" on some routers
-        return None
-    text = f"{value:.2f}" if value >= 0.01 or value == 0 else f"{value:.4f}".rstrip("0")
-    return f"${text}/M"
 
 
 def safe_describe(m: Any) -> Content:

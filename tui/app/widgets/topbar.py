@@ -1,5 +1,6 @@
 """The chat screen's top line: the model first (at 80 columns the end is cut), then the
-endpoint, a missing key, and warnings (offline demo, plain HTTP)."""
+endpoint, a missing key, warnings (offline demo, plain HTTP), and last the conversation's
+running total of tokens and cost."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from ...core.sanitize import neutralize
 
 
 class TopBar(Static):
-    def show(self, model: str, endpoint: Any, has_key: bool) -> None:
+    def show(self, model: str, endpoint: Any, has_key: bool, totals: str = "") -> None:
         ep = endpoint
         parts = ["redpill-tui", model or "no model"]
         if ep.demo:
@@ -24,6 +25,8 @@ class TopBar(Static):
         warning = ep.plain_http_warning()
         if warning:
             parts.append(f"⚠ {warning}")
+        if totals:
+            parts.append(f"this chat: {totals}")
         self.update(Content(neutralize("  ·  ".join(parts))))
         self.set_class(ep.demo, "demo")
         self.set_class(bool(warning), "insecure")

@@ -17,6 +17,7 @@ from textual.widgets import Static, Tab, Tabs
 from ...api.shapes import content_text
 from ...core.conversation import ChoiceRecord, Turn
 from ...core.sanitize import neutralize
+from ...core.usage import NO_USAGE, Tokens, dollars
 from ..safe import safe
 from .steady import update_steady
 
@@ -183,6 +184,14 @@ class TurnView(Vertical):
             status = "—"
         return safe(f"{mark}Choice {index + 1} · {status}")
 
+    @property
+    def choice_count(self) -> int:
+        return self._n
+
+    def shown_choice(self) -> ChoiceLike | None:
+        """The choice on screen (the active tab or column), as it stands."""
+        return self._state(self.active)
+
     def _state(self, index: int) -> ChoiceLike | None:
         if self.turn.live is not None:
             return self.turn.live.choices.get(index)
@@ -288,11 +297,13 @@ class TurnView(Vertical):
             state = self._state(0)
             if state is not None and state.finish_reason:
                 parts.append(f"finish: {state.finish_reason}")
-        if usage:
-            parts.append(
-                f"tokens {usage.get('prompt_tokens', '?')} in / {usage.get('completion_tokens', '?')} out"
-                f" / {usage.get('total_tokens', '?')} total"
-            )
+        tokens = Tokens.of(usage)
+        if tokens is not None:
+            parts.append(tokens.text())
+            if not live and t.cost is not None:
+                parts.append(dollars(t.cost.get("total")))
+        elif not t.pending and not t.cancelled and t.error is None:
+            parts.append(NO_USAGE)
         if timings.get("ttft_s") is not None:
             parts.append(f"TTFT {timings['ttft_s'] * 1000:.0f} ms")
         if timings.get("tokens_per_s"):
