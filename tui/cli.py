@@ -91,6 +91,14 @@ def ask_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--timeout", type=float, metavar="SECONDS", help="read timeout")
     p.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE[,KEY=VALUE…]",
+        help="send the question as several requests at once, each the base request with "
+        "these overrides (repeat it; system=TEXT sets a variant's system prompt)",
+    )
+    p.add_argument(
         "--verify",
         action="store_true",
         help="check the reply's RedPill enclave signature (adds 'verification' to --json)",
@@ -180,6 +188,7 @@ def _read_stdin() -> str:
 
 
 def _ask(argv: list[str]) -> int:
+    from .core.variants import parse_variant
     from .headless import AskOptions, ask, run
 
     args = ask_parser().parse_args(argv)
@@ -213,6 +222,7 @@ def _ask(argv: list[str]) -> int:
         json_out=args.json,
         timeout=args.timeout,
         verify=args.verify,
+        variants=[parse_variant(v) for v in args.variant],
     )
     return run(ask(opts, endpoint, cfg))
 

@@ -76,6 +76,7 @@ class AskOptions:
     json_out: bool = False
     timeout: float | None = None
     verify: bool = False
+    variants: list[dict[str, Any]] = field(default_factory=list)  # overrides of each
 
 
 class _Printer:
@@ -169,7 +170,8 @@ async def ask(
         return EXIT_USAGE
     # Validate what we can before touching the network (ask confirms every doubt).
     session.conversation.model = opts.model or endpoint.model or "placeholder"
-    plan = session.prepare(messages, confirmed=DOUBT_KINDS)
+    variants = tuple(opts.variants)
+    plan = session.prepare(messages, confirmed=DOUBT_KINDS, overrides=variants)
     if plan.blocked:
         return _usage(err, plan.blocked)
     problem = check_key(endpoint)
@@ -200,9 +202,16 @@ async def ask(
             err.write(f"redpill-tui: {redact(neutralize(str(exc)))}\n")
             return EXIT_API
         session.conversation.model = model
-        plan = session.prepare(messages, confirmed=DOUBT_KINDS)
+        plan = session.prepare(messages, confirmed=DOUBT_KINDS, overrides=variants)
         if plan.request is None or plan.blocked:
             return _usage(err, plan.blocked or Blocked("", "the request could not be built"))
+        if variants:
+            from .headless_variants import run_variants
+
+            return await run_variants(
+                session, plan, json_out=opts.json_out, verify=opts.verify,
+                out=out, err=err, redact=redact, safe=safe,
+            )  # fmt: skip
         turn = session.start(plan)
         acc = turn.live
         assert acc is not None

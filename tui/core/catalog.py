@@ -33,24 +33,47 @@ class Catalog:
     def info(self, model: str | None) -> Any:
         return next((m for m in self._models or [] if m.id == model), None)
 
-    def price_of(self, turn: Turn) -> Price | None:
-        """The prices of the model ``turn`` asked for (or the one that answered)."""
-        info = self.info((turn.params or {}).get("model")) or self.info(turn.model)
-        return Price.of(info.pricing) if info is not None else None
+    def cost(self, params: Any, model: Any, usage: Any) -> dict[str, Any] | None:
+        """What ``usage`` cost with the prices of the model asked for (``params``'s), or
+        of the one that answered; None when not known."""
+        asked = params.get("model") if isinstance(params, dict) else None
+        info = self.info(asked) or self.info(model)
+        price = Price.of(info.pricing) if info is not None else None
+        return price.cost(usage) if price is not None and usage else None
 
     def priced(self, turn: Turn) -> bool:
-        """Give ``turn`` its cost from the known prices; True when it has one now."""
+        """Give ``turn`` (and its other variants' replies) their cost from the known
+        prices; True when something got a cost."""
+        changed = False
         if turn.cost is None and turn.usage:
-            price = self.price_of(turn)
-            if price is not None:
-                turn.cost = price.cost(turn.usage)
-        return turn.cost is not None
+            turn.cost = self.cost(turn.params, turn.model, turn.usage)
+            changed = turn.cost is not None
+        replies = []
+        for reply in turn.earlier:
+            if reply.get("overrides") is not None and reply.get("cost") is None:
+                cost = self.cost(reply.get("params"), reply.get("model"), reply.get("usage"))
+                if cost is not None:
+                    reply = {**reply, "cost": cost}
+                    changed = True
+            replies.append(reply)
+        if changed:
+            turn.earlier = replies  # (assigned: the saved form is made again)
+        return changed
+
+    @staticmethod
+    def _unpriced(turn: Turn) -> bool:
+        """A reply of ``turn`` (the shown one, or another variant) has usage and no cost."""
+        replies = [{"usage": turn.usage, "cost": turn.cost, "overrides": {}}, *turn.earlier]
+        return any(
+            r.get("usage") and r.get("cost") is None and r.get("overrides") is not None
+            for r in replies
+        )
 
     async def price(self, turn: Turn) -> bool:
         """Give a finished reply its cost, reading the model list (once) when it is not
         known yet; a list that cannot be read means no cost, quietly. True when the turn
-        got its cost here."""
-        if turn.cost is not None or not turn.usage or turn.pending:
+        got a cost here."""
+        if turn.pending or not self._unpriced(turn):
             return False
         if self._models is None and not self._failed:
             try:

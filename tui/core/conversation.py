@@ -185,6 +185,20 @@ class Conversation:
         self.touch()
         return turn
 
+    def variant_turn(self, main: Turn, request: ChatRequest, overrides: dict[str, Any]) -> Turn:
+        """A turn for one more variant of ``main`` (the last turn, just started): not in
+        the conversation; it becomes one of ``main``'s replies when it ends."""
+        body = request.body()
+        turn = Turn(input=main.input, seed=request.seed, overrides=dict(overrides))
+        turn.params, _ = sent.split(body)
+        turn.sent_body = body
+        found = self._compacted(len(self.turns) - 1, body)
+        if found is not None:
+            turn.params, turn.sent_system = found
+            turn.sent_body = None
+        turn.live = new_accumulator()
+        return turn
+
     def truncate(self, index: int) -> None:
         """Drop turn ``index`` and everything after it."""
         del self.turns[index:]

@@ -80,9 +80,10 @@ class _Saved:
     def __init__(self, turn: Turn, base: dict[str, Any], base_system: str | None) -> None:
         self.base, self.base_system = base, base_system
         self.tool_results = dict(turn.tool_results)
-        doc = _reply_doc({**turn.to_dict(), "tool_results": self.tool_results}, base, base_system)
-        if turn.earlier:
-            doc["earlier"] = [_reply_doc(e, base, base_system) for e in turn.earlier]
+        fields = turn.to_dict()  # (mid-stream, the other variants are among its replies)
+        doc = _reply_doc({**fields, "tool_results": self.tool_results}, base, base_system)
+        if fields["earlier"]:
+            doc["earlier"] = [_reply_doc(e, base, base_system) for e in fields["earlier"]]
         if turn.pending:
             doc = json.loads(json.dumps(doc))  # nothing shared with the live stream
         self.doc = doc

@@ -46,6 +46,7 @@ class Failed:
 
     turn: Turn
     error: dict[str, Any]
+    overrides: dict[str, Any] | None = None  # the variant that failed, when one did
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ Listeners receive typed events (:mod:`tui.core.events`), in order. Plain Python.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -37,42 +38,18 @@ from .events import (
 )
 from .paramspec import hints
 from .paramstate import ParamState
+from .plan import Blocked, Plan
 from .sendcheck import Doubt, blocker, doubts, result_messages
+from .variants import variant_requests
 
 if TYPE_CHECKING:
     from ..api.schema import ChatRequest
 
+__all__ = ["Blocked", "ChatSession", "Plan"]
+
 SAVE_EVERY = 3.0  # seconds between saves of a reply still arriving
 
 Listener = Callable[[Event], None]
-
-
-@dataclass(frozen=True)
-class Blocked:
-    """Why a send cannot go. ``param`` names the parameter when one is invalid."""
-
-    title: str
-    message: str
-    param: str | None = None
-    reason: str = ""  # an invalid parameter's message, without its name
-
-
-@dataclass(frozen=True)
-class Plan:
-    """A send, prepared: the request when every check passed, else what blocks it or
-    the doubt to confirm first."""
-
-    input: list[dict[str, Any]]
-    upto: int | None = None  # resend from this turn (the later ones are dropped)
-    again: Turn | None = None  # regenerate: the replies of this turn are kept
-    confirmed: frozenset[str] = frozenset()
-    request: ChatRequest | None = None
-    blocked: Blocked | None = None
-    doubt: Doubt | None = None
-
-    @property
-    def ready(self) -> bool:
-        return self.request is not None and self.blocked is None and self.doubt is None
 
 
 @dataclass
@@ -101,6 +78,7 @@ class ChatSession:
         self._listeners: list[Listener] = []
         self._confirmed = _Confirmations()
         self._request: ChatRequest | None = None
+        self._requests: dict[str, ChatRequest] = {}  # each running turn's (variants)
         self._http: asyncio.Task[None] | None = None
         self._exchange: Any = None
         self._next_save = 0.0
@@ -191,8 +169,16 @@ class ChatSession:
 
     # -- every way to send ------------------------------------------------------------
 
-    def send(self, text: str, *, confirmed: frozenset[str] = frozenset()) -> Plan:
-        return self.prepare([{"role": "user", "content": text}], confirmed=confirmed)
+    def send(
+        self,
+        text: str,
+        *,
+        confirmed: frozenset[str] = frozenset(),
+        variants: list[dict[str, Any]] | tuple[dict[str, Any], ...] = (),
+    ) -> Plan:
+        """A typed message; with ``variants`` (overrides each), sent as several requests."""
+        message = {"role": "user", "content": text}
+        return self.prepare([message], confirmed=confirmed, overrides=tuple(variants))
 
     def edit_and_resend(
         self, turn: Turn, text: str, *, confirmed: frozenset[str] = frozenset()
@@ -231,7 +217,11 @@ class ChatSession:
             cut = self.conversation.interrupted_turns(plan.upto)
             self._confirmed.cut.update(t.id for t in cut)
         return self.prepare(
-            plan.input, upto=plan.upto, again=plan.again, confirmed=plan.confirmed | {kind}
+            plan.input,
+            upto=plan.upto,
+            again=plan.again,
+            confirmed=plan.confirmed | {kind},
+            overrides=plan.overrides,
         )
 
     def prepare(
@@ -241,9 +231,12 @@ class ChatSession:
         upto: int | None = None,
         again: Turn | None = None,
         confirmed: frozenset[str] = frozenset(),
+        overrides: tuple[dict[str, Any], ...] = (),
     ) -> Plan:
         """Every check, in one order, for every send."""
-        plan = Plan(input_messages, upto=upto, again=again, confirmed=confirmed)
+        plan = Plan(
+            input_messages, upto=upto, again=again, confirmed=confirmed, overrides=overrides
+        )
         conv = self.conversation
         if self.active is not None:
             message = "A reply is still streaming: esc cancels it."
@@ -265,6 +258,14 @@ class ChatSession:
             blocked = Blocked("Invalid parameter", message, exc.param, exc.message)
             return replace(plan, blocked=blocked)
         plan = replace(plan, request=request)
+        if overrides:
+            try:
+                variants = variant_requests(request, overrides)
+            except InvalidParameter as exc:
+                message = f"{exc.param}: {exc.message}"
+                blocked = Blocked("Invalid variant", message, exc.param, exc.message)
+                return replace(plan, blocked=blocked)
+            plan = replace(plan, request=variants[0], variants=tuple(variants))
         for doubt in doubts(conv, input_messages, upto, request.body()):
             if self._settled(doubt, confirmed, upto):
                 continue
@@ -292,6 +293,13 @@ class ChatSession:
         if plan.again is not None:
             turn.earlier = plan.again.all_replies()
             turn.reply_no = len(turn.earlier)
+        self._requests = {turn.id: plan.request}
+        if plan.variants:
+            turn.overrides = dict(plan.overrides[0])
+            for overrides, request in zip(plan.overrides[1:], plan.variants[1:], strict=True):
+                other = conv.variant_turn(turn, request, overrides)
+                turn.others.append(other)
+                self._requests[other.id] = request
         self.active = turn
         self._request = plan.request
         self._exchange = None
@@ -317,13 +325,24 @@ class ChatSession:
         return True
 
     async def exchange(self, turn: Turn) -> None:
-        """The HTTP exchange alone: whatever happens, the accumulator ends in a state."""
-        acc = turn.live
-        assert acc is not None and self._request is not None
+        """The HTTP exchange alone (one per variant, at once): whatever happens, every
+        accumulator ends in a state, and an error in one variant leaves the others."""
         self._next_save = asyncio.get_running_loop().time() + SAVE_EVERY
+        if not turn.others:
+            await self._exchange_one(turn, turn)
+            return
+        runs = [self._exchange_one(t, turn) for t in (turn, *turn.others)]
+        # esc: each variant keeps what arrived (cancelled in _exchange_one)
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.gather(*runs)
+
+    async def _exchange_one(self, turn: Turn, main: Turn) -> None:
+        acc = turn.live
+        request = self._requests.get(turn.id)
+        assert acc is not None and request is not None
         try:
             _, exchange = await self.client.chat(
-                self._request, acc, on_update=lambda a: self._updated(turn)
+                request, acc, on_update=lambda a: self._updated(main)
             )
             turn.record_exchange(exchange)
             self._exchange = self.last_exchange = exchange
@@ -347,16 +366,21 @@ class ChatSession:
     def finish(self, turn: Turn) -> None:
         """Freeze the reply into records; the turn is over. Listeners hear
         :class:`TurnFinished` (then :class:`Failed` when it ended in an error)."""
-        if turn.live is not None:
-            turn.finish(turn.live)
-            self.catalog.priced(turn)
+        for t in (turn, *turn.others):
+            if t.live is not None:
+                t.finish(t.live)
+                self.catalog.priced(t)
+        others, turn.others = turn.others, []
+        turn.earlier = turn.earlier + [o.reply_snapshot() for o in others]
         if self.active is turn:
             self.active = None
             self._http = None
             self._request = None
+            self._requests = {}
         self.emit(TurnFinished(turn, self._exchange))
-        if turn.error:
-            self.emit(Failed(turn, turn.error))
+        for t in (turn, *others):
+            if t.error:
+                self.emit(Failed(t, t.error, t.overrides))
 
     async def run(self, plan: Plan) -> Turn:
         """Start, exchange and finish in one go (no UI to draw in between)."""

@@ -100,8 +100,14 @@ class Turn:
     # turn is, without input; the reply shown is number ``reply_no`` among them all.
     earlier: list[dict[str, Any]] = field(default_factory=list)
     reply_no: int = 0
+    # Sent as one of several variants (tui/core/variants.py): what it overrode ({} for
+    # the base request itself); None for an ordinary reply.
+    overrides: dict[str, Any] | None = None
     # Live state while a request runs; never saved.
     live: StreamAccumulator | None = field(default=None, repr=False, compare=False)
+    # The other variants running with this one (each a turn of its own, not in the
+    # conversation): when they end, they become this turn's other replies.
+    others: list[Turn] = field(default_factory=list, repr=False, compare=False)
 
     def __setattr__(self, name: str, value: Any) -> None:
         # Any change drops the saved form cached by the store (tui/core/document.py).
@@ -112,6 +118,13 @@ class Turn:
     @property
     def pending(self) -> bool:
         return self.live is not None
+
+    def variant_numbers(self) -> list[int]:
+        """The reply numbers (0-based, in order) sent together as variants, when the
+        shown reply is one of them; else []."""
+        if self.overrides is None:
+            return []
+        return [i for i, r in enumerate(self.all_replies()) if r.get("overrides") is not None]
 
     # -- replies to the same input -----------------------------------------------------
 
@@ -212,8 +225,9 @@ class Turn:
             "request_sha256": self.request_sha256,
             "response_sha256": self.response_sha256,
             "response_complete": self.response_complete,
-            "earlier": self.earlier,
+            "earlier": self.earlier + [o.reply_snapshot() for o in self.others],
             "reply_no": self.reply_no,
+            "overrides": self.overrides,
         }
 
     @classmethod
@@ -230,6 +244,9 @@ class Turn:
         earlier = d.get("earlier")
         if isinstance(earlier, list):
             kw["earlier"] = [e for e in earlier if isinstance(e, dict)]
+        for key in ("overrides", "cost", "usage", "timings"):  # from a file: any type
+            if not isinstance(kw.get(key), dict):
+                kw.pop(key, None)
         number = d.get("reply_no")
         if isinstance(number, int) and not isinstance(number, bool):
             kw["reply_no"] = max(0, min(number, len(kw.get("earlier") or [])))
@@ -263,4 +280,5 @@ REPLY_FIELDS = (
     "response_sha256",
     "response_complete",
     "interrupted",
+    "overrides",
 )

@@ -114,7 +114,7 @@ class TurnRunner:
         screen.query_one(RequestPreview).show_exchange(self.session.client.last_exchange)
         if self.session.should_verify(turn):
             screen.verify_turn(turn, quiet=True)
-        if turn.usage and turn.cost is None:
+        if (turn.usage and turn.cost is None) or turn.overrides is not None:
             screen.run_worker(self.session.price(turn), group="price", exit_on_error=False)
         screen.update_topbar()
 
