@@ -82,3 +82,17 @@ async def sidebar_built(app: RedPillApp, pilot: Any) -> None:
 
     await app.chat.query_one(ParamSidebar).built.wait()
     await pilot.pause()
+
+
+@pytest.fixture
+def frozen_clock(monkeypatch):
+    """Live turns get an accumulator whose clock never moves: a snapshot of a reply
+    mid-stream shows the same TTFT and rate every run."""
+    import functools
+
+    from tui.api.accumulate import StreamAccumulator
+
+    monkeypatch.setattr(
+        "tui.core.conversation.StreamAccumulator",
+        functools.partial(StreamAccumulator, clock=lambda: 1000.0),
+    )

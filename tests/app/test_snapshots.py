@@ -21,7 +21,6 @@ Determinism:
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import os
 import time
@@ -30,7 +29,6 @@ from typing import Any
 import pytest
 
 from tests.loopback import Reply, chunk, sse
-from tui.api.accumulate import StreamAccumulator
 from tui.api.client import ChatClient
 from tui.app.app import RedPillApp
 from tui.app.screens.confirm import ConfirmScreen
@@ -130,15 +128,6 @@ def app_with(conv: Conversation | None = None, server: Any = None, **kw: Any) ->
 
 def empty_app(server: Any = None, **kw: Any) -> RedPillApp:
     return build(None, server, **kw)
-
-
-@pytest.fixture
-def frozen_clock(monkeypatch):
-    """Live turns get an accumulator whose clock never moves (see the module docstring)."""
-    monkeypatch.setattr(
-        "tui.core.conversation.StreamAccumulator",
-        functools.partial(StreamAccumulator, clock=lambda: 1000.0),
-    )
 
 
 async def _settle(pilot):

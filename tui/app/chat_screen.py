@@ -67,6 +67,7 @@ class ChatScreen(
         self.endpoint = endpoint
         self.active_turn: Turn | None = None  # started, and not yet drawn in full
         self.active_view: TurnView | None = None
+        self._variant_lines = ""  # what F7's screen had last time
         self.editing: Turn | None = None
         self._idle = asyncio.Event()  # set while no turn is running or being drawn
         self._idle.set()
@@ -140,24 +141,47 @@ class ChatScreen(
         if event.text.strip():
             await self.send_text(event.text)
 
-    async def send_text(self, text: str) -> bool:
+    async def send_text(self, text: str, variants: list[dict[str, Any]] | None = None) -> bool:
+        """Send ``text`` (with ``variants``: as several requests at once)."""
         if self.active_turn is not None:
             if self.active_turn.live is not None:
                 self.notify("A reply is still streaming: esc cancels it.", severity="warning")
                 return False
-            self.send_when_drawn(text)  # its last frame is being drawn: a moment
+            self.send_when_drawn(text, variants)  # its last frame is being drawn: a moment
             return True
         self._sent_text = text
-        if self.editing is not None:
+        if self.editing is not None and not variants:
             plan = self.session.edit_and_resend(self.editing, self.edited_text(text))
         else:
-            plan = self.session.send(text)
+            plan = self.session.send(text, variants=variants or ())
         return await self.go(plan, clear_composer=True)
 
     @work(group="queued-send", exclusive=True, exit_on_error=False)
-    async def send_when_drawn(self, text: str) -> None:
+    async def send_when_drawn(self, text: str, variants: list[dict[str, Any]] | None) -> None:
         await self._idle.wait()
-        await self.send_text(text)
+        await self.send_text(text, variants)
+
+    def action_variants(self) -> None:
+        """F7: the composer's message as variants (the lines typed last time offered)."""
+        text = self.query_one(Composer).text
+        if not text.strip():
+            self.notify("Type the message first, then F7 sends it as variants.", timeout=4)
+            return
+        if self.editing is not None:
+            self.notify("Variants send a new message: finish or leave the edit first (esc).")
+            return
+        from .screens.variants import VariantsScreen
+
+        screen = VariantsScreen(
+            text, self._variant_lines, self.session.models, self.conversation.model
+        )
+
+        async def chosen(variants: list[dict[str, Any]] | None) -> None:
+            self._variant_lines = screen.last_lines
+            if variants:
+                await self.send_text(text, variants)
+
+        self.app.push_screen(screen, chosen)
 
     async def go(self, plan: Plan, *, clear_composer: bool = False) -> bool:
         """Every send ends here: blocked, it says why; in doubt, it asks first."""

@@ -199,6 +199,22 @@ class Conversation:
         turn.live = new_accumulator()
         return turn
 
+    def keep_verification(self, turn: Turn) -> Turn:
+        """The turn that keeps ``turn``'s verification: itself, or the turn of which it is
+        another variant (shown in a column of its own), with it written into that
+        reply."""
+        if any(t is turn for t in self.turns):
+            return turn
+        key = (turn.completion_id, turn.request_sha256)
+        for owner in self.turns:
+            for i, reply in enumerate(owner.earlier):
+                found = (reply.get("completion_id"), reply.get("request_sha256")) == key
+                if found and reply.get("overrides") is not None:
+                    reply = {**reply, "verification": turn.verification}
+                    owner.earlier = [*owner.earlier[:i], reply, *owner.earlier[i + 1 :]]
+                    return owner
+        return turn
+
     def truncate(self, index: int) -> None:
         """Drop turn ``index`` and everything after it."""
         del self.turns[index:]

@@ -421,5 +421,5 @@ class ChatSession:
             complete=turn.response_complete if complete is None else complete,
         )
         turn.verification = result.to_dict()
-        self.emit(TurnChanged(turn))
+        self.emit(TurnChanged(self.conversation.keep_verification(turn)))
         return result

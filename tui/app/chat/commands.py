@@ -22,6 +22,8 @@ CHAT_BINDINGS: list[BindingType] = [
     Binding("alt+left", "other_reply(-1)", "Earlier reply", id="previous_reply", show=False),
     Binding("alt+right", "other_reply(1)", "Later reply", id="next_reply", show=False),
     Binding("f8", "tools", "Tools", id="tools"),
+    # priority: the composer binds f7 to "select all"
+    Binding("f7", "variants", "Variants", id="variants", show=False, priority=True),
     # priority: the composer (a TextArea) binds f6 to "select line"
     Binding("f6", "token_probs", "Token probabilities", id="token_probs", show=False, priority=True),
     Binding("ctrl+f", "verify", "Verify", id="verify", show=False),
@@ -48,6 +50,8 @@ _COMMANDS: list[tuple[str, str, str, Any]] = [
     ("Use this choice", "The visible choice continues the conversation", "use_choice", None),
     ("Edit last message", "Edit your last message and resend from there", "edit_last", None),
     ("Tools", "Edit the tool definitions", "tools", None),
+    ("Send as variants", "The composer's message as several requests at once (a sweep, "
+     "other models)", "variants", None),
     ("Token probabilities", "The shown reply's tokens coloured by probability (logprobs)",
      "token_probs", None),
     ("Verify reply (RedPill signature + attestation)",

@@ -13,6 +13,7 @@ from ...core.session import ChatSession
 from ...core.turn import Turn
 from ..widgets.conversation import ConversationView
 from ..widgets.turn import TurnView
+from ..widgets.variants import VariantColumn, VariantsView
 
 
 class ReplyActions:
@@ -23,8 +24,16 @@ class ReplyActions:
     active_view: TurnView | None
 
     async def action_other_reply(self, step: int) -> None:
-        """Show the previous or next reply to the last message (kept by regenerate)."""
+        """Show the previous or next reply to the last message (kept by regenerate); on
+        variants, pick the column to the left or right."""
         screen: Any = self
+        outer = self.outer_view()
+        if isinstance(outer, VariantsView):
+            column = outer.move(step)
+            if column is not None:
+                column.scroll_visible()
+                self.notify(f"Picked: {column.header.plain if column.header else ''}", timeout=2)  # type: ignore[attr-defined]
+            return
         turns = self.session.conversation.turns
         if self.active_turn is not None or not turns:
             return
@@ -38,9 +47,7 @@ class ReplyActions:
             return
         self.session.show_reply(turn, number)  # saved: this reply continues
         conversation = screen.query_one(ConversationView)
-        view = conversation.last_turn_view()
-        if view is not None:
-            await view.rebuild()
+        await conversation.redraw(turn)  # (variants or not: the view may change kind)
         await conversation.show_tool_calls(self.session.conversation)
         screen.refresh_preview()
 
@@ -50,9 +57,15 @@ class ReplyActions:
         await view.set_columns(not view.columns)
         self.notify("Choices side by side" if view.columns else "Choices as tabs", timeout=2)
 
-    def target_turn_view(self) -> TurnView | None:
+    def outer_view(self) -> TurnView | None:
+        """The view of the turn streaming, else of the last turn."""
         screen: Any = self
         return self.active_view or screen.query_one(ConversationView).last_turn_view()
+
+    def target_turn_view(self) -> TurnView | None:
+        """The reply keys act on: the last turn's (on variants, the picked column's)."""
+        outer = self.outer_view()
+        return outer.target() if outer is not None else None
 
     def action_next_choice(self) -> None:
         view = self.target_turn_view()
@@ -61,6 +74,10 @@ class ReplyActions:
 
     async def action_use_choice(self) -> None:
         screen: Any = self
+        outer = self.outer_view()
+        if isinstance(outer, VariantsView):
+            await self.use_variant(outer)
+            return
         view = self.target_turn_view()
         if view is None or view.turn.pending:
             return
@@ -69,6 +86,25 @@ class ReplyActions:
         screen.refresh_preview()
         await screen.query_one(ConversationView).show_tool_calls(self.session.conversation)
         self.notify(f"Choice {index + 1} continues the conversation.", timeout=2)
+
+    async def use_variant(self, outer: VariantsView) -> None:
+        """ctrl+o on variants: the picked one (its shown choice) continues the
+        conversation."""
+        screen: Any = self
+        turn, column = outer.turn, outer.target()
+        if turn.pending or not isinstance(column, VariantColumn):
+            self.notify("The variants are still arriving.", severity="warning", timeout=2)  # type: ignore[attr-defined]
+            return
+        choice = column.active
+        if column.number != turn.reply_no:
+            self.session.show_reply(turn, column.number)
+        turn.chosen = choice
+        self.session.changed(turn)
+        await outer.rebuild()
+        screen.refresh_preview()
+        await screen.query_one(ConversationView).show_tool_calls(self.session.conversation)
+        label = neutralize(column.header.plain if column.header else "")
+        self.notify(f"Variant {label} continues the conversation.", timeout=3)  # type: ignore[attr-defined]
 
     def action_token_probs(self) -> None:
         """F6: the shown choice's token probabilities (a snapshot while it streams)."""

@@ -18,6 +18,7 @@ from ...core.events import Event, Failed, TurnChanged
 from ...core.sanitize import neutralize
 from ...core.session import ChatSession, Plan
 from ...core.turn import Turn
+from ...core.variants import describe
 from ..widgets.composer import Composer
 from ..widgets.conversation import ConversationView
 from ..widgets.preview import RequestPreview
@@ -83,11 +84,8 @@ class TurnRunner:
         view = self.active_view
         if view is None or turn.live is None:
             return
-        dirty, meta = turn.live.take_dirty()
-        if not (dirty or meta):
-            return
         try:
-            await view.refresh_live(dirty)
+            await view.draw_live()
         except asyncio.CancelledError:
             task = asyncio.current_task()
             if task is not None and task.cancelling():
@@ -121,12 +119,12 @@ class TurnRunner:
     def session_event(self, event: Event) -> None:
         """What the screen says about the session's events (it draws on its own)."""
         if isinstance(event, Failed):
-            self.notify(  # type: ignore[attr-defined]
-                neutralize(event.error.get("message") or "request failed")[:200]
-                + " — ctrl+g retries",
-                severity="error",
-                title="Request failed",
-            )
+            message = neutralize(event.error.get("message") or "request failed")[:200]
+            if event.overrides is not None:  # one variant: the others are unaffected
+                title = neutralize(f"Variant failed: {describe(event.overrides)}")[:80]
+            else:
+                title, message = "Request failed", message + " — ctrl+g retries"
+            self.notify(message, severity="error", title=title)  # type: ignore[attr-defined]
         elif isinstance(event, TurnChanged):
             self.show_verified(event.turn)  # type: ignore[attr-defined]
             self.update_topbar()  # type: ignore[attr-defined]

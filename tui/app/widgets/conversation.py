@@ -70,6 +70,10 @@ class ConversationView(ReportsWorkerFailures, VerticalScroll, can_focus=True):
         )
 
     def _view(self, turn: Turn) -> TurnView:
+        if turn.others or len(turn.variant_numbers()) > 1:
+            from .variants import VariantsView
+
+            return VariantsView(turn, columns=self.columns, json_mode=_json_mode(turn))
         return TurnView(turn, columns=self.columns, json_mode=_json_mode(turn))
 
     def _show_earlier_count(self) -> None:
@@ -157,8 +161,23 @@ class ConversationView(ReportsWorkerFailures, VerticalScroll, can_focus=True):
         self.anchor()
         return view
 
+    async def redraw(self, turn: Turn) -> None:
+        """Draw ``turn`` afresh (it shows another of its replies), in a view of the kind
+        it now needs (variants or not)."""
+        old = next((v for v in self.turn_views() if v.turn is turn), None)
+        if old is None:
+            return
+        view = self._view(turn)
+        index = list(self.children).index(old)
+        await old.remove()  # first: the new view has the same id
+        if index < len(self.children):
+            await self.mount(view, before=index)
+        else:
+            await self.mount(view)
+
     def turn_views(self) -> list[TurnView]:
-        return list(self.query(TurnView).results(TurnView))
+        # children only: a variants view has a TurnView per column inside it
+        return list(self.query_children(TurnView).results(TurnView))
 
     def last_turn_view(self) -> TurnView | None:
         views = self.turn_views()

@@ -11,15 +11,16 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.message import Message
 from textual.widgets import Static, Tab, Tabs
 
-from ...api.shapes import content_text
 from ...core.conversation import ChoiceRecord, Turn
 from ...core.sanitize import neutralize
 from ...core.usage import NO_USAGE, Tokens, dollars
 from ..safe import safe
+from .message import MessageView
 from .steady import update_steady
+
+__all__ = ["MessageView", "TurnView"]
 
 if TYPE_CHECKING:
     from .choice import ChoiceLike, ChoiceView
@@ -39,63 +40,6 @@ META_EVERY = 0.5  # seconds between redraws of a streaming turn's meta line for 
 _DIGITS = re.compile(r"\d")
 
 
-class MessageView(Static, can_focus=True):
-    """A message that was sent (user, or tool result). Focus it and press e to edit."""
-
-    DEFAULT_CSS = """
-    MessageView { padding: 0 1; margin: 1 0 0 0; border-left: thick $primary; height: auto; }
-    MessageView:focus { background: $accent 25%; border-left: thick $accent; }
-    MessageView.tool { border-left: thick $secondary; color: $text-muted; }
-    """
-
-    BINDINGS = [
-        ("e", "edit", "Edit & resend"),
-        ("up,k", "step(-1)", "Previous message"),
-        ("down,j", "step(1)", "Next message"),
-    ]
-
-    class EditRequested(Message):
-        def __init__(self, turn_id: str) -> None:
-            super().__init__()
-            self.turn_id = turn_id
-
-    def __init__(self, turn_id: str, message: dict[str, Any]) -> None:
-        role = message.get("role", "user")
-        label = {"user": "You", "tool": f"Tool result · {message.get('tool_call_id', '')}"}.get(
-            role, role
-        )
-        if role == "function":
-            label = f"Function result · {message.get('name', '')}"
-        body = Content.assemble(
-            (neutralize(f"{label}\n"), "bold"),
-            neutralize(content_text(message.get("content"), placeholders=True)),
-        )
-        super().__init__(body, classes="tool" if role in ("tool", "function") else "")
-        self.turn_id = turn_id
-        self.role = role
-
-    def action_edit(self) -> None:
-        if self.role == "user":
-            self.post_message(self.EditRequested(self.turn_id))
-
-    class PastTop(Message):
-        """Up on the first message shown: the earlier turns are wanted."""
-
-        def __init__(self, view: MessageView) -> None:
-            super().__init__()
-            self.view = view
-
-    def action_step(self, step: int) -> None:
-        """Move the focus to the previous or next sent message."""
-        views = list(self.screen.query(MessageView).results(MessageView))
-        at = views.index(self) + step
-        if 0 <= at < len(views):
-            views[at].focus()
-            views[at].scroll_visible()
-        elif at < 0:
-            self.post_message(self.PastTop(self))
-
-
 class TurnView(Vertical):
     """The input messages and the reply of one :class:`Turn`."""
 
@@ -110,9 +54,20 @@ class TurnView(Vertical):
     TurnView .meta { color: $text-muted; }
     """
 
-    def __init__(self, turn: Turn, *, json_mode: bool = False, columns: bool = False) -> None:
-        super().__init__(id=f"turn-{turn.id}")
+    def __init__(
+        self,
+        turn: Turn,
+        *,
+        json_mode: bool = False,
+        columns: bool = False,
+        header: Content | None = None,
+        inner: bool = False,
+    ) -> None:
+        # ``inner``: one reply inside another view (a variant's column): no input, no id.
+        super().__init__(id=None if inner else f"turn-{turn.id}")
         self.turn = turn
+        self.inner = inner
+        self.header = header
         self.json_mode = json_mode
         self.columns = columns
         self.active = turn.chosen
@@ -132,13 +87,14 @@ class TurnView(Vertical):
         return int(n) if isinstance(n, int) and n > 0 else 1
 
     def compose(self) -> ComposeResult:
-        for message in self.turn.input:
-            yield MessageView(self.turn.id, message)
+        if not self.inner:
+            for message in self.turn.input:
+                yield MessageView(self.turn.id, message)
         with Vertical(classes="reply"):
             head = "Assistant"
             if self.turn.replies > 1:
                 head += f"  ‹ {self.turn.reply_no + 1}/{self.turn.replies} ›  alt+←/→"
-            yield Static(Content(head), classes="reply-head")
+            yield Static(self.header or Content(head), classes="reply-head")
             if self._n > 1:
                 yield Tabs(
                     *[Tab(self.safe_label(i), id=f"c{i}") for i in range(self._n)],
@@ -153,6 +109,9 @@ class TurnView(Vertical):
             yield Static("", classes="meta", markup=False)
 
     async def on_mount(self) -> None:
+        await self.first_draw()
+
+    async def first_draw(self) -> None:
         if not self.turn.pending:
             await self.show_final()
 
@@ -236,6 +195,18 @@ class TurnView(Vertical):
                     self._n = max(self._n, index + 1)
                     self.query_one(Tabs).add_tab(Tab(self.safe_label(index), id=f"c{index}"))
         return view
+
+    def target(self) -> TurnView:
+        """The view a key acts on (a variants view: its picked column)."""
+        return self
+
+    async def draw_live(self) -> None:
+        """One frame of a streaming reply: what changed since the last one."""
+        if self.turn.live is None:
+            return
+        dirty, meta = self.turn.live.take_dirty()
+        if dirty or meta:
+            await self.refresh_live(dirty)
 
     async def refresh_live(self, dirty: set[int]) -> None:
         """Called once per frame with the choices that changed."""
