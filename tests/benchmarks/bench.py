@@ -9,6 +9,7 @@
     python -m tests.benchmarks.bench save [--turns N]
     python -m tests.benchmarks.bench search [--conversations N]
     python -m tests.benchmarks.bench bytes [--runs N]
+    python -m tests.benchmarks.bench variants
     python -m tests.benchmarks.bench all
 
 Each drives the real app headless (``App.run_test(size=(120, 40))``) against a loopback
@@ -457,6 +458,7 @@ BENCHES = {
     "save": lambda as_json: _store_bench().save(as_json, _ARGS.turns),
     "search": lambda as_json: _store_bench().search(as_json, _ARGS.conversations),
     "bytes": lambda as_json: _bytes_bench().bytes_written(runs=_ARGS.runs),
+    "variants": lambda as_json: _variants_bench().variants(as_json),
 }
 
 
@@ -464,6 +466,12 @@ def _bytes_bench() -> Any:
     from . import bytes_bench
 
     return bytes_bench
+
+
+def _variants_bench() -> Any:
+    from . import variants_bench
+
+    return variants_bench
 
 
 def _store_bench() -> Any:

@@ -118,3 +118,14 @@ def test_totals_count_shown_replies_and_flag_unreported_ones():
 def test_a_saved_cost_survives_a_round_trip():
     t = _turn({"prompt_tokens": 1}, {"currency": "USD", "total": "0.01"})
     assert Turn.from_dict(t.to_dict()).cost == {"currency": "USD", "total": "0.01"}
+
+
+def test_totals_count_every_reply_paid_for():
+    price = Price.of(REDPILL_PRICING)
+    u = {"prompt_tokens": 1000, "completion_tokens": 1000}
+    turn = _turn(u, price.cost(u))
+    turn.earlier = [
+        {"usage": u, "cost": price.cost(u), "overrides": {"temperature": 1}},
+        {"usage": None, "error": {"message": "x"}, "choices": []},  # failed: nothing spent
+    ]
+    assert totals([turn]).text() == "4,000 tokens · $0.0028"

@@ -169,7 +169,7 @@ def per_million(price: Any) -> str | None:
 
 @dataclass
 class Totals:
-    """A conversation's running total over the replies it shows."""
+    """A conversation's running total over its replies."""
 
     prompt: int = 0
     completion: int = 0
@@ -204,10 +204,16 @@ class Totals:
 
 
 def totals(turns: Any) -> Totals:
-    """The running total of the replies ``turns`` show (pending ones left out)."""
+    """The running total of what ``turns`` spent: every reply, the one shown and the
+    others (regenerated, other variants), each paid for; pending ones left out."""
     t = Totals()
     for turn in turns:
-        if turn.pending or (turn.error is not None and not turn.choices):
+        if turn.pending:
             continue
-        t.add(turn.usage, turn.cost)
+        if not (turn.error is not None and not turn.choices):
+            t.add(turn.usage, turn.cost)
+        for reply in turn.earlier:
+            if reply.get("error") is not None and not reply.get("choices"):
+                continue
+            t.add(reply.get("usage"), reply.get("cost"))
     return t

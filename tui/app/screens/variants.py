@@ -110,7 +110,7 @@ class VariantsScreen(ModalScreen[list[dict[str, Any]] | None]):
 
     def on_mount(self) -> None:
         self._check()
-        self.query_one("#lines", TextArea).focus()
+        self.query_one("#sweep", Input).focus()  # tab: the lines
 
     # -- checking ---------------------------------------------------------------------
 

@@ -130,9 +130,13 @@ class VariantsView(TurnView):
         await self.draw_live()
 
     async def show_final(self) -> None:
-        """The variants ended (or the reply shown changed): the columns from the
-        saved replies."""
-        await self.recompose()
+        """The variants ended: each column renders its final state in place (the
+        columns keep their turns, which hold what was saved)."""
+        # One layout for all of them: laid out after each Markdown block mounted, four
+        # columns cost sixteen times one (every mount lays out every column).
+        with self.app.batch_update():
+            for column in self.variant_columns():
+                await column.show_final()
 
     async def rebuild(self) -> None:
         await self.recompose()
