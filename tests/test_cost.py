@@ -93,6 +93,7 @@ async def test_the_reply_and_the_conversation_show_tokens_and_cost(loopback):
         meta = meta_of(app)
         assert "tokens 25,000 in / 40,000 out / 65,000 total" in meta
         assert "$0.0526" in meta
+        assert "test-model · TEE ·" in meta  # /models says the model asked for is in a TEE
         assert "this chat: 65,000 tokens · $0.0526" in str(topbar.render())
         saved = app.chat.conversation.turns[-1]
         assert saved.cost["total"] == "0.0526"  # stays with the turn when saved

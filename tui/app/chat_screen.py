@@ -88,7 +88,7 @@ class ChatScreen(
         yield TopBar("", id="topbar", markup=False)
         with Horizontal(id="main"):
             with Vertical(id="chat"):
-                yield ConversationView(id="conversation")
+                yield ConversationView(id="conversation", model_info=self.session.catalog.info)
                 yield RequestPreview()
                 yield Static("", id="editing", markup=False)
                 yield Composer(id="composer")

@@ -7,6 +7,8 @@ so opening 500 turns costs what opening a few does."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
@@ -54,9 +56,10 @@ class ConversationView(ReportsWorkerFailures, VerticalScroll, can_focus=True):
     ConversationView > #earlier { color: $text-muted; text-align: center; margin: 0 2 1 2; }
     """
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, *, model_info: Any = None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.columns = False
+        self.model_info = model_info  # model id -> what /models says of it (or None)
         self._earlier: list[Turn] = []  # turns not mounted yet, oldest first
         self._mounting_earlier = False
         self._loading = False
@@ -73,8 +76,11 @@ class ConversationView(ReportsWorkerFailures, VerticalScroll, can_focus=True):
         if turn.others or len(turn.variant_numbers()) > 1:
             from .variants import VariantsView
 
-            return VariantsView(turn, columns=self.columns, json_mode=_json_mode(turn))
-        return TurnView(turn, columns=self.columns, json_mode=_json_mode(turn))
+            view: TurnView = VariantsView(turn, columns=self.columns, json_mode=_json_mode(turn))
+        else:
+            view = TurnView(turn, columns=self.columns, json_mode=_json_mode(turn))
+        view.model_info = self.model_info
+        return view
 
     def _show_earlier_count(self) -> None:
         node = self.query_one("#earlier", EarlierTurns)

@@ -68,6 +68,7 @@ class TurnView(Vertical):
         self.turn = turn
         self.inner = inner
         self.header = header
+        self.model_info: Any = None  # model id -> what /models says of it (the TEE mark)
         self.json_mode = json_mode
         self.columns = columns
         self.active = turn.chosen
@@ -264,6 +265,9 @@ class TurnView(Vertical):
         timings = live.timings_dict() if live else (t.timings or {})
         fingerprint = live.system_fingerprint if live else t.system_fingerprint
         parts = [model or (t.params or {}).get("model") or "?"]
+        info = self.model_info((t.params or {}).get("model") or model) if self.model_info else None
+        if info is not None and info.is_tee:
+            parts.append("TEE")
         if self._n == 1:
             state = self._state(0)
             if state is not None and state.finish_reason:

@@ -87,6 +87,7 @@ class VariantsView(TurnView):
             for position, (number, turn) in enumerate(replies):
                 label = header(position, turn.overrides, number == self.turn.reply_no)
                 column = VariantColumn(turn, number, label, json_mode=self.json_mode)
+                column.model_info = self.model_info
                 column.set_class(position == self.picked, "picked")
                 yield column
 
