@@ -8,12 +8,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from textual.widgets import Static, TextArea
+from textual.widgets import Select, Static, TextArea
 
 from tests.app.conftest import make_app, settle, until
 from tests.app.test_snapshots import SIZES, _settle, build
 from tests.loopback import Reply, chunk, sse
 from tests.refdata import request_validator
+from tui.app.screens.export import ExportScreen
 from tui.app.screens.variants import VariantsScreen
 from tui.app.widgets.variants import VariantColumn
 from tui.core.conversation import Conversation
@@ -106,6 +107,13 @@ async def test_three_variants_stream_into_columns_and_one_is_picked(loopback, tm
         await until(pilot, lambda: len(columns(app)) == 3)
         assert heads(app)[1].endswith("✓ continues")
         assert [c.content_of() for c in columns(app)][2] == "T0.7 from other-model **done**"
+        # F10: a curl command per variant, each its exact request
+        await pilot.press("f10")
+        await until(pilot, lambda: isinstance(app.screen, ExportScreen))
+        app.screen.query_one("#format", Select).value = "variants-curl"
+        await pilot.pause()
+        text = app.screen.query_one("#export-text", TextArea).text
+        assert text.count("curl -sS") == 3 and "# variant 3: model other-model" in text
 
 
 async def test_an_error_in_one_column_leaves_the_others(loopback):

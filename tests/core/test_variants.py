@@ -181,3 +181,23 @@ def test_a_saved_turn_mid_stream_keeps_every_variant():
     turn = s.start(s.send("q", variants=[{}, {"temperature": 1}]))
     saved = Turn.from_dict(turn.to_dict())
     assert len(saved.all_replies()) == 2 and saved.interrupted
+
+
+async def test_exports_give_one_command_per_variant_and_every_reply():
+    from tui.core import export
+
+    s = session()
+    turn = await s.run(s.send("q", variants=[{"temperature": 0.0}, {"model": "other"}]))
+    s.show_reply(turn, 1)
+    variants = export.last_variants(s.conversation)
+    assert [o for o, _ in variants] == [{"temperature": 0.0}, {"model": "other"}]
+    assert [b for _, b in variants] == s.client.bodies
+    curl = export.per_variant(variants, lambda b: export.curl_command(b, "http://h/v1", "KEY_ENV"))
+    assert curl.count("curl -sS") == 2
+    assert curl.startswith("# variant 1: temperature 0.0\ncurl")
+    assert "# variant 2: model other\ncurl" in curl
+    assert '"model": "other"' in curl.split("# variant 2")[1]
+    md = export.markdown_transcript(s.conversation)
+    assert "## Assistant — variant 1: temperature 0.0\n\nt=0.0 m=base-model" in md
+    assert "## Assistant — variant 2: model other (continued)\n\nt=0.2 m=other" in md
+    assert export.last_variants(Conversation()) == []

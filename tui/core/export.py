@@ -117,6 +117,34 @@ def httpx_snippet(
     return "\n".join(out) + "\n"
 
 
+def last_variants(conv: Conversation) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """The last turn's variants as (overrides, the exact request each sent), in order;
+    [] when it was not sent as variants."""
+    if not conv.turns:
+        return []
+    index = len(conv.turns) - 1
+    turn = conv.turns[index]
+    out = []
+    for number in turn.variant_numbers():
+        body = conv.request_of(index, number)
+        if body is not None:
+            out.append((turn.reply_fields(number).get("overrides") or {}, body))
+    return out
+
+
+def per_variant(
+    variants: list[tuple[dict[str, Any], dict[str, Any]]], snippet: Any, comment: str = "#"
+) -> str:
+    """One snippet per variant, each under a comment naming its overrides."""
+    from .variants import describe
+
+    parts = []
+    for number, (overrides, body) in enumerate(variants, 1):
+        name = " ".join(describe(overrides).split())  # one line: a comment cannot wrap
+        parts.append(f"{comment} variant {number}: {name}\n{snippet(body)}")
+    return "\n".join(parts)
+
+
 def markdown_transcript(conv: Conversation) -> str:
     out = [f"# {conv.display_title()}", ""]
     when = datetime.fromtimestamp(conv.created).strftime("%Y-%m-%d %H:%M")
@@ -141,6 +169,21 @@ def markdown_transcript(conv: Conversation) -> str:
                 )
                 text = content_text(m.get("content"), placeholders=True)
                 out += [head, "", "```", text, "```", ""]
+        numbers = turn.variant_numbers()
+        if numbers:
+            from .turn import ChoiceRecord
+            from .variants import describe
+
+            for position, number in enumerate(numbers, 1):
+                reply = turn.reply_fields(number)
+                mark = " (continued)" if number == turn.reply_no else ""
+                name = " ".join(describe(reply.get("overrides")).split())
+                out += [f"## Assistant — variant {position}: {name}{mark}", ""]
+                for c in reply.get("choices") or []:
+                    out += _choice_md(ChoiceRecord.from_dict(c), None)
+                if reply.get("error"):
+                    out += [f"> Error: {reply['error'].get('message')}", ""]
+            continue
         many = len(turn.choices) > 1
         for choice in turn.choices:
             head = "## Assistant"
@@ -149,43 +192,49 @@ def markdown_transcript(conv: Conversation) -> str:
                     " (continued)" if choice.index == turn.chosen else ""
                 )
             out += [head, ""]
-            if choice.reasoning:
-                out += [
-                    "<details><summary>Reasoning</summary>",
-                    "",
-                    choice.reasoning,
-                    "",
-                    "</details>",
-                    "",
-                ]
-            if choice.content:
-                out += [choice.content, ""]
-            if choice.refusal:
-                out += [f"> Refusal: {choice.refusal}", ""]
-            for call in choice.tool_calls or []:
-                fn = call.get("function") or {}
-                out += [
-                    f"Tool call `{fn.get('name')}` (`{call.get('id')}`):",
-                    "",
-                    "```json",
-                    fn.get("arguments") or "",
-                    "```",
-                    "",
-                ]
-            if choice.function_call:
-                fc = choice.function_call
-                out += [
-                    f"Function call `{fc.get('name')}`:",
-                    "",
-                    "```json",
-                    fc.get("arguments") or "",
-                    "```",
-                    "",
-                ]
-            meta = [f"finish: {choice.finish_reason or '—'}"]
-            if turn.usage and not many:
-                meta.append(f"tokens: {turn.usage.get('total_tokens', '?')}")
-            out += [f"*{' · '.join(meta)}*", ""]
+            out += _choice_md(choice, turn.usage if not many else None)
         if turn.error:
             out += [f"> Error: {turn.error.get('message')}", ""]
     return "\n".join(out).rstrip() + "\n"
+
+
+def _choice_md(choice: Any, usage: dict[str, Any] | None) -> list[str]:
+    out: list[str] = []
+    if choice.reasoning:
+        out += [
+            "<details><summary>Reasoning</summary>",
+            "",
+            choice.reasoning,
+            "",
+            "</details>",
+            "",
+        ]
+    if choice.content:
+        out += [choice.content, ""]
+    if choice.refusal:
+        out += [f"> Refusal: {choice.refusal}", ""]
+    for call in choice.tool_calls or []:
+        fn = call.get("function") or {}
+        out += [
+            f"Tool call `{fn.get('name')}` (`{call.get('id')}`):",
+            "",
+            "```json",
+            fn.get("arguments") or "",
+            "```",
+            "",
+        ]
+    if choice.function_call:
+        fc = choice.function_call
+        out += [
+            f"Function call `{fc.get('name')}`:",
+            "",
+            "```json",
+            fc.get("arguments") or "",
+            "```",
+            "",
+        ]
+    meta = [f"finish: {choice.finish_reason or '—'}"]
+    if usage:
+        meta.append(f"tokens: {usage.get('total_tokens', '?')}")
+    out += [f"*{' · '.join(meta)}*", ""]
+    return out

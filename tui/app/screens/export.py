@@ -24,7 +24,19 @@ FORMATS = [
     ("curl command", "curl"),
     ("Python httpx snippet", "httpx"),
 ]
-SUFFIX = {"markdown": ".md", "json": ".json", "curl": ".sh", "httpx": ".py"}
+# When the last turn was sent as variants: each variant's exact request, one per variant.
+VARIANT_FORMATS = [
+    ("Last turn's variants: curl, one per variant", "variants-curl"),
+    ("Last turn's variants: Python httpx, one per variant", "variants-httpx"),
+]
+SUFFIX = {
+    "markdown": ".md",
+    "json": ".json",
+    "curl": ".sh",
+    "httpx": ".py",
+    "variants-curl": ".sh",
+    "variants-httpx": ".py",
+}
 
 
 class ExportScreen(ReportsWorkerFailures, ModalScreen[None]):
@@ -54,12 +66,14 @@ class ExportScreen(ReportsWorkerFailures, ModalScreen[None]):
         self.request = request
         self.endpoint = endpoint
         self.fmt = fmt
+        self.variants = export.last_variants(conversation)
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static("Export", classes="title")
             with Horizontal():
-                yield Select(FORMATS, value=self.fmt, allow_blank=False, id="format", compact=True)
+                formats = FORMATS + (VARIANT_FORMATS if self.variants else [])
+                yield Select(formats, value=self.fmt, allow_blank=False, id="format", compact=True)
                 yield Button("Copy", id="copy", compact=True)
                 yield Button("Save…", id="save", compact=True)
             yield TextArea("", read_only=True, id="export-text", soft_wrap=True)
@@ -80,6 +94,14 @@ class ExportScreen(ReportsWorkerFailures, ModalScreen[None]):
             return export.request_json(self.request)
         if self.fmt == "curl":
             return export.curl_command(self.request, ep.base_url, key_env, ep.headers)
+        if self.fmt == "variants-curl":
+            return export.per_variant(
+                self.variants, lambda b: export.curl_command(b, ep.base_url, key_env, ep.headers)
+            )
+        if self.fmt == "variants-httpx":
+            return export.per_variant(
+                self.variants, lambda b: export.httpx_snippet(b, ep.base_url, key_env, ep.headers)
+            )
         return export.httpx_snippet(self.request, ep.base_url, key_env, ep.headers)
 
     def show_export(self) -> None:
