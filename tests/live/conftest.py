@@ -246,3 +246,14 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServe
             _stop(proc)
         return
     _fail("llama-server could not bind a free port in 3 attempts")
+
+
+@pytest.fixture
+async def client(llama_server):
+    """A client of the live server (no retries: what it answers is what we see)."""
+    from tui.api.client import ChatClient
+
+    async with ChatClient(
+        llama_server.base_url, key_env=None, max_retries=0, read_timeout=60.0
+    ) as c:
+        yield c

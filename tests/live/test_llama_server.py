@@ -49,14 +49,6 @@ FINISHED = ("stop", "length")
 # -- helpers ---------------------------------------------------------------------------
 
 
-@pytest.fixture
-async def client(llama_server):
-    async with ChatClient(
-        llama_server.base_url, key_env=None, max_retries=0, read_timeout=60.0
-    ) as c:
-        yield c
-
-
 def request(server, prompt: str = PROMPT, **params: Any) -> ChatRequest:
     """A request built the way the app builds one (so our validator passes it too)."""
     return build_request(

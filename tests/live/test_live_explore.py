@@ -1,0 +1,71 @@
+"""The live tier for exploring parameters: token probabilities from a real llama-server
+(streamed and not; its probabilities are taken before sampling), the F6 view on them,
+and ``ask --variant`` with two temperatures."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from tests.app.conftest import make_app, settle, until
+from tests.live.test_llama_server import request, run_cli, send
+from tui.app.screens.logprobs import LogprobsScreen
+from tui.app.widgets.token_map import TokenMap
+from tui.core.logprobs import tokens
+
+pytestmark = pytest.mark.live
+
+
+@pytest.mark.parametrize("stream", [True, False], ids=["streamed", "whole"])
+async def test_logprobs_come_back_and_read(client, llama_server, stream):
+    req = request(llama_server, max_tokens=6, stream=stream, logprobs=True, top_logprobs=3)
+    acc, _ = await send(client, req)
+    assert acc.error is None, llama_server.log_tail(15)
+    choice = acc.choices[0]
+    toks = tokens(choice.logprobs)
+    assert 1 <= len(toks) <= 6
+    # the tokens spell the reply; each has a probability and up to three alternatives
+    assert "".join(t.token for t in toks) == choice.content
+    for t in toks:
+        assert t.prob is not None and 0 < t.prob <= 1 and math.isfinite(t.logprob)
+        assert 1 <= len(t.top) <= 3
+        assert [a.logprob for a in t.top] == sorted((a.logprob for a in t.top), reverse=True)
+
+
+async def test_f6_on_a_live_reply(llama_server):
+    params = {"logprobs": True, "top_logprobs": 3, "max_tokens": 6}
+    app = make_app(llama_server.base_url, model=llama_server.model, params=params)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.chat.send_text("Say hello.")
+        await settle(app, pilot, timeout=60)
+        turn = app.chat.conversation.turns[-1]
+        assert turn.error is None, turn.error
+        await pilot.press("f6")
+        await until(pilot, lambda: isinstance(app.screen, LogprobsScreen))
+        token_map = app.screen.query_one(TokenMap)
+        assert token_map.tokens and "".join(t.token for t in token_map.tokens) == (
+            turn.choices[0].content
+        )
+        detail = str(app.screen.query_one("#lp-detail").render())
+        assert "token 1 of" in detail and "alternatives:" in detail
+        assert "tokens · mean probability" in str(app.screen.query_one("#lp-summary").render())
+
+
+def test_ask_variant_two_temperatures(llama_server):
+    proc = run_cli(
+        "ask", "--json", "--base-url", llama_server.base_url, "-m", llama_server.model,
+        "-p", "max_tokens=6", "--variant", "temperature=0", "--variant", "temperature=1,seed=7",
+        "Say hello.",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    variants = json.loads(proc.stdout)["variants"]
+    assert [v["overrides"] for v in variants] == [
+        {"temperature": 0},
+        {"temperature": 1, "seed": 7},
+    ]
+    for v in variants:
+        assert v["error"] is None and v["choices"][0]["content"]
+        assert v["request"]["max_tokens"] == 6
+    assert variants[1]["request"]["seed"] == 7 and "seed" not in variants[0]["request"]
