@@ -201,3 +201,14 @@ async def test_exports_give_one_command_per_variant_and_every_reply():
     assert "## Assistant — variant 1: temperature 0.0\n\nt=0.0 m=base-model" in md
     assert "## Assistant — variant 2: model other (continued)\n\nt=0.2 m=other" in md
     assert export.last_variants(Conversation()) == []
+
+
+async def test_a_verification_of_another_variant_is_kept_with_that_reply():
+    s = session()
+    turn = await s.run(s.send("q", variants=[{}, {"temperature": 1}]))
+    column = Turn.from_dict({**turn.reply_fields(1), "input": turn.input})  # as a column shows it
+    column.verification = {"verdict": "verified", "detail": "ok"}
+    assert s.conversation.keep_verification(column) is turn
+    assert turn.earlier[0]["verification"] == {"verdict": "verified", "detail": "ok"}
+    assert turn.verification is None  # the shown reply's own is untouched
+    assert s.conversation.keep_verification(turn) is turn
