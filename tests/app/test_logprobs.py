@@ -218,3 +218,16 @@ async def test_switching_parts(part):
         tabs.active = f"lp-{part}"
         await pilot.pause()
         assert map_rows(app)[0].startswith("The sky" if part == "content" else "No")
+
+
+def test_layout_wraps_between_tokens_and_cuts_only_what_cannot_fit():
+    from tui.app.widgets.token_map import layout
+    from tui.core.logprobs import TokenProb
+
+    toks = [TokenProb(t, -0.1) for t in ("Hello", " world", "\n", "x" * 12, "日本")]
+    rows, where = layout(toks, 8)
+    text = ["".join(p.text for p in row) for row in rows]
+    # " world" does not fit after "Hello" but fits a row: it moves, whole
+    # the newline ends its row; 12 x's are cut at 8; the wide characters fit after them
+    assert text == ["Hello", " world↵", "xxxxxxxx", "xxxx日本"]
+    assert where[0] == (0, 0) and where[1] == (1, 0)

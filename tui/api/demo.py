@@ -6,6 +6,7 @@ a simulator: the text is generated from a word list, not by a model. What it doe
 - ``n`` (choices interleave like a real server's), ``max_tokens`` (finish ``length``),
   ``stop`` (up to 4 sequences, finish ``stop``), ``seed`` (same seed, same text),
   ``stream`` on and off, ``stream_options.include_usage`` (a final usage chunk);
+``logprobs`` and ``top_logprobs`` (made-up probabilities, one entry per streamed piece);
 - ``response_format`` ``json_object`` (valid JSON) and ``json_schema`` (an instance of it);
 - ``tools`` / ``tool_choice`` and the deprecated ``functions`` / ``function_call``: calls
   whose arguments satisfy the tool's schema (local ``$ref`` included), in parallel when
@@ -30,7 +31,7 @@ from typing import Any
 
 import httpx
 
-from .demo_replies import TRIGGER, Choice, example_for, plan, prompt_tokens
+from .demo_replies import TRIGGER, Choice, example_for, plan, prompt_tokens, token_logprobs
 from .schema import InvalidParameter, validate_request
 from .shapes import content_text
 
@@ -168,10 +169,11 @@ class DemoTransport(httpx.AsyncBaseTransport):
             "model": model,
             "system_fingerprint": "fp_demo_v1",
         }
+        top = (body.get("top_logprobs") or 0) if body.get("logprobs") else None
         if body.get("stream"):
             include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
             stream = _DemoStream(
-                self, choices, meta, usage if include_usage else None, trigger, rng
+                self, choices, meta, usage if include_usage else None, trigger, rng, top
             )
             return httpx.Response(
                 200,
@@ -180,10 +182,16 @@ class DemoTransport(httpx.AsyncBaseTransport):
             )
         if trigger and trigger.group(1).lower() == "drop":
             raise httpx.RemoteProtocolError("the demo dropped the connection, as asked")
-        return self._json(200, self._complete(choices, meta, usage))
+        return self._json(200, self._complete(choices, meta, usage, rng, top))
 
     @staticmethod
-    def _complete(choices: list[Choice], meta: dict[str, Any], usage: dict[str, Any]) -> Any:
+    def _complete(
+        choices: list[Choice],
+        meta: dict[str, Any],
+        usage: dict[str, Any],
+        rng: random.Random,
+        top: int | None,
+    ) -> Any:
         out = []
         for c in choices:
             msg: dict[str, Any] = {"role": "assistant", "content": None}
@@ -218,8 +226,12 @@ class DemoTransport(httpx.AsyncBaseTransport):
                 msg["tool_calls"] = [calls[k] for k in sorted(calls)]
             if fcall:
                 msg["function_call"] = fcall
+            logprobs = None
+            if top is not None and text:
+                pieces = [d["content"] for d in c.deltas if d.get("content")]
+                logprobs = {"content": [token_logprobs(t, rng, top) for t in pieces]}
             out.append(
-                {"index": c.index, "message": msg, "logprobs": None, "finish_reason": c.finish}
+                {"index": c.index, "message": msg, "logprobs": logprobs, "finish_reason": c.finish}
             )
         return {**meta, "object": "chat.completion", "choices": out, "usage": usage}
 
@@ -235,6 +247,7 @@ class _DemoStream(httpx.AsyncByteStream):
         usage: dict[str, Any] | None,
         trigger: Any,
         rng: random.Random,
+        top: int | None = None,
     ) -> None:
         self.t = transport
         self.choices = choices
@@ -242,6 +255,7 @@ class _DemoStream(httpx.AsyncByteStream):
         self.usage = usage
         self.trigger = trigger
         self.rng = rng
+        self.top = top  # logprobs asked for: alternatives per token (None: not asked)
 
     def _event(self, choices: list[dict[str, Any]], **extra: Any) -> bytes:
         obj = {**self.meta, "object": "chat.completion.chunk", "choices": choices, **extra}
@@ -260,6 +274,12 @@ class _DemoStream(httpx.AsyncByteStream):
         if "refusal" in has:
             delta["refusal"] = ""
         return delta
+
+    def _logprobs(self, delta: dict[str, Any]) -> dict[str, Any] | None:
+        text = delta.get("content")
+        if self.top is None or not text:
+            return None
+        return {"content": [token_logprobs(text, self.rng, self.top)], "refusal": None}
 
     def _failure(self, kind: str) -> bytes:
         if kind == "drop":
@@ -304,7 +324,7 @@ class _DemoStream(httpx.AsyncByteStream):
                                 {
                                     "index": c.index,
                                     "delta": c.deltas[tick],
-                                    "logprobs": None,
+                                    "logprobs": self._logprobs(c.deltas[tick]),
                                     "finish_reason": None,
                                 }
                             ]

@@ -315,3 +315,31 @@ def _tool_calls(
             )
             deltas += [{"tool_calls": [{"index": k, "function": {"arguments": p}}]} for p in pieces]
     return legacy, deltas
+
+
+def token_logprobs(token: str, rng: random.Random, top: int) -> dict[str, Any]:
+    """A made-up logprobs entry for one streamed piece (logprobs=true): mostly likely,
+    now and then not, with ``top`` alternatives (the sampled one among them, usually)."""
+    p = rng.uniform(0.01, 0.3) if rng.random() < 0.12 else rng.betavariate(4, 1.2)
+    p = min(0.999, max(0.005, p))
+    entry: dict[str, Any] = {
+        "token": token,
+        "logprob": round(math.log(p), 6),
+        "bytes": list(token.encode()),
+        "top_logprobs": [],
+    }
+    if top > 0:
+        rest = 1.0 - p
+        alts = [(token, p)] if rng.random() < 0.9 else []
+        while len(alts) < top:
+            share = rest * rng.uniform(0.2, 0.7)
+            rest -= share
+            word = " " + rng.choice(_WORDS)
+            if all(word != a for a, _ in alts):
+                alts.append((word, max(share, 1e-6)))
+        alts.sort(key=lambda a: -a[1])
+        entry["top_logprobs"] = [
+            {"token": t, "logprob": round(math.log(q), 6), "bytes": list(t.encode())}
+            for t, q in alts
+        ]
+    return entry

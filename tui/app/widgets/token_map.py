@@ -67,6 +67,9 @@ def layout(tokens: list[TokenProb], width: int) -> tuple[list[list[Piece]], list
         first = True
         for n, part in enumerate(parts):
             text = part
+            if x > 0 and cell_len(text) > width - x and cell_len(text) <= width:
+                rows.append([])  # a token that fits on a row of its own is not cut
+                x = 0
             while True:
                 room = width - x
                 fit, used = "", 0
