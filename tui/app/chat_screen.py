@@ -162,7 +162,12 @@ class ChatScreen(
         await self.send_text(text, variants)
 
     def action_variants(self) -> None:
-        """F7: the composer's message as variants (the lines typed last time offered)."""
+        """F7: the composer's message as variants (the lines typed last time offered).
+        A priority key is handled before the keys typed just before it reach the
+        composer: it reads the message once they have (queued behind them)."""
+        self.query_one(Composer).call_later(self._open_variants)
+
+    def _open_variants(self) -> None:
         text = self.query_one(Composer).text
         if not text.strip():
             self.notify("Type the message first, then F7 sends it as variants.", timeout=4)

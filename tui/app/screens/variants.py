@@ -53,15 +53,15 @@ class VariantsScreen(ModalScreen[list[dict[str, Any]] | None]):
     DEFAULT_CSS = """
     VariantsScreen { align: center middle; }
     VariantsScreen > Vertical {
-        width: 90%; max-width: 110; height: auto; max-height: 95%;
+        width: 90%; max-width: 110; height: 90%; max-height: 30;
         border: thick $primary; background: $surface; padding: 0 1;
     }
     VariantsScreen .label { color: $text-muted; margin-top: 1; }
-    VariantsScreen #message { color: $text; text-style: italic; height: auto; max-height: 3; }
-    VariantsScreen TextArea { height: 10; }
-    VariantsScreen #check { height: auto; max-height: 10; }
+    VariantsScreen #message { text-style: italic; height: 1; }
+    VariantsScreen TextArea { height: 1fr; min-height: 3; }
+    VariantsScreen #check { height: auto; max-height: 8; }
     VariantsScreen #check.bad { color: $text-error; }
-    VariantsScreen Horizontal { height: auto; margin-top: 1; }
+    VariantsScreen Horizontal { height: 1; margin-top: 1; }
     VariantsScreen Button { margin-right: 2; }
     """
     BINDINGS = [
@@ -91,22 +91,19 @@ class VariantsScreen(ModalScreen[list[dict[str, Any]] | None]):
             yield Static(
                 safe(f"Message: {first[:200]}{'…' if len(first) > 200 else ''}"), id="message"
             )
+            yield Static("Sweep: a parameter, its values (enter fills the lines)", classes="label")
+            yield Input(placeholder="temperature: 0, 0.7, 1.4", id="sweep", compact=True)
             yield Static(
-                "Sweep: a parameter and its values (enter fills the lines)", classes="label"
+                "One variant a line: KEY=VALUE,… (system=TEXT, KEY=null, base)", classes="label"
             )
-            yield Input(placeholder="temperature: 0, 0.7, 1.4", id="sweep")
-            yield Static(
-                "Variants: KEY=VALUE,… per line (system=TEXT; KEY=null unsets; base = as is)",
-                classes="label",
-            )
-            area = TextArea(self._lines, id="lines", soft_wrap=False)
+            area = TextArea(self._lines, id="lines", soft_wrap=False, compact=True)
             area.cursor_blink = False
             yield area
             yield Static("", id="check", markup=False)
             with Horizontal():
-                yield Button("Send variants (ctrl+s)", id="send", variant="primary")
-                yield Button("Add a model (F4)", id="add-model")
-                yield Button("Cancel (esc)", id="cancel")
+                yield Button("Send (ctrl+s)", id="send", variant="primary", compact=True)
+                yield Button("Add a model (F4)", id="add-model", compact=True)
+                yield Button("Cancel (esc)", id="cancel", compact=True)
 
     def on_mount(self) -> None:
         self._check()
