@@ -205,3 +205,38 @@ def test_variants_streaming_midway(snap_compare, size, loopback, frozen_clock):
         app.clear_notifications()
 
     assert snap_compare(midway_app(loopback), terminal_size=size, run_before=streaming)
+
+
+async def test_f4_in_the_variants_screen_adds_a_line_per_model_picked(loopback):
+    loopback.route("/models", Reply.json({"data": [{"id": "m-one"}, {"id": "evil\x1b]0;x\x07"}]}))
+    app = make_app(loopback.base_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press(*"hi", "f7")
+        await until(pilot, lambda: isinstance(app.screen, VariantsScreen))
+        screen = app.screen
+        screen.query_one("#lines", TextArea).load_text("temperature=0")
+        for _ in range(2):
+            await pilot.press("f4")
+            await until(pilot, lambda: app.screen is not screen and app.screen.loaded)
+            await pilot.press("down", "enter" if _ == 0 else "down", "enter")
+            await until(pilot, lambda: app.screen is screen)
+        text = screen.query_one("#lines", TextArea).text
+        lines = [line for line in text.splitlines() if line.strip()]  # (blank ones: skipped)
+        assert lines == ["temperature=0", 'model="m-one"', 'model="evil\\u001b]0;x\\u0007"']
+        assert "\x1b" not in text  # written as a JSON escape: the exact id, inert
+
+
+def screen_app(loopback) -> Any:
+    return build(None, loopback)
+
+
+@SIZES
+def test_variants_screen_f7(snap_compare, size, loopback):
+    async def opened(pilot):
+        await _settle(pilot)
+        await pilot.press(*"Which colour for a kitchen?", "f7")
+        await until(pilot, lambda: isinstance(pilot.app.screen, VariantsScreen))
+        await pilot.press(*"temperature: 0, 0.7, 1.4", "enter")
+        await _settle(pilot)
+
+    assert snap_compare(screen_app(loopback), terminal_size=size, run_before=opened)
