@@ -165,7 +165,7 @@ class StreamAccumulator:
             if delta.content is not None:
                 state.has_content = True
                 if delta.content:
-                    state._content.append(delta.content)
+                    state.add_content(delta.content)
                     state.deltas += 1
                     self._first_token()
             if delta.refusal is not None:
@@ -255,16 +255,16 @@ class StreamAccumulator:
             self._dirty.add(ch.index)
             msg = ch.message
             state.role = msg.role or "assistant"
+            reasoning = msg.reasoning_content or msg.reasoning
             if msg.content is not None:
                 state.has_content = True
-                state._content.set(msg.content)
+                state.set_content(msg.content, reasoning)
                 state.deltas = 1
+            elif reasoning:
+                state._reasoning.set(reasoning)
             if msg.refusal is not None:
                 state.has_refusal = True
                 state._refusal.set(msg.refusal)
-            reasoning = msg.reasoning_content or msg.reasoning
-            if reasoning:
-                state._reasoning.set(reasoning)
             for i, raw in enumerate(msg.tool_calls or ()):
                 fn = raw.get("function") or {}
                 tc = state.tool_calls[i] = ToolCallState(

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .textfix import SurrogateJoiner, fix_surrogates
+from .think import ThinkSplitter, split_think
 
 
 @dataclass
@@ -86,6 +87,24 @@ class ChoiceState:
     _tool_alias: dict[int, int] = field(default_factory=dict, repr=False)
     function_call: ToolCallState | None = None
     logprobs: dict[str, list[Any]] | None = None
+    # Inline <think> reasoning split out of the streamed content (tui/api/think.py).
+    _think: ThinkSplitter = field(default_factory=ThinkSplitter, repr=False)
+
+    def add_content(self, text: str) -> None:
+        """A piece of streamed content: reasoning in a leading <think> block goes to
+        the reasoning, the rest to the content."""
+        answer, reasoning = self._think.feed(text)
+        if answer:
+            self._content.append(answer)
+        if reasoning:
+            self._reasoning.append(reasoning)
+
+    def set_content(self, text: str, reasoning: str | None) -> None:
+        """A whole message's content (and its reasoning field, when it has one)."""
+        answer, inline = split_think(text)
+        self._content.set(answer)
+        if reasoning or inline:
+            self._reasoning.set(reasoning or inline)
 
     @property
     def content(self) -> str:
@@ -107,7 +126,13 @@ class ChoiceState:
         return [self.tool_calls[k] for k in sorted(self.tool_calls)]
 
     def flush(self) -> None:
-        """The field ended: a high surrogate still waiting for its low half is lone."""
+        """The field ended: a high surrogate still waiting for its low half is lone;
+        content held back (a tag maybe cut short) is let go."""
+        answer, reasoning = self._think.flush()
+        if answer:
+            self._content.append(answer)
+        if reasoning:
+            self._reasoning.append(reasoning)
         for text in (self._content, self._refusal, self._reasoning):
             text.flush()
         for call in self.tool_calls.values():

@@ -91,6 +91,7 @@ class ChoiceView(Vertical):
         self._shown = 0  # characters of content already shown (Markdown, then plain tail)
         self._md_end: int | None = None  # where the Markdown part ends, once past MD_CAP
         self._reasoning_shown = 0
+        self._auto_open = False  # the reasoning box was opened by us, not the user
         self._piece_text = ""  # the text of the last Markdown piece
         self._settled = 0  # leading pieces that are fresh renders of their source
         self._fresh: list[AwaitComplete] = []  # fresh renders of closed pieces under way
@@ -121,18 +122,29 @@ class ChoiceView(Vertical):
             self.mount(node)
         return node
 
-    def _show_reasoning(self, reasoning: str) -> None:
-        text = Content(neutralize(reasoning))
+    def _show_reasoning(self, reasoning: str, answering: bool = True) -> None:
+        """The reasoning, in a box: open while only reasoning arrives, closed once the
+        answer starts (unless the user opened or closed it meanwhile)."""
+        text = Content(neutralize(reasoning.strip()))
+        title = f"Reasoning · ≈{max(1, round(len(reasoning) / 4)):,} tokens"
         for node in self.query_children(Collapsible).results(Collapsible):
             node.query_one("#reasoning-text", Static).update(text)
+            node.title = title
+            if answering and self._auto_open:
+                self._auto_open = False
+                node.collapsed = True
             return
+        self._auto_open = not answering
         box = Collapsible(
             Static(text, markup=False, id="reasoning-text"),
-            title="Reasoning",
-            collapsed=True,
+            title=title,
+            collapsed=answering,
             classes="reasoning",
         )
         self.mount(box, before=self.children[0])
+
+    def on_collapsible_toggled(self, event: Collapsible.Toggled) -> None:
+        self._auto_open = False  # the user's choice stands
 
     async def on_mount(self) -> None:
         self._ready = True
@@ -305,9 +317,10 @@ class ChoiceView(Vertical):
                 self._shown = len(content)
                 (await self._tail()).append(new, len(new))
         reasoning = state.reasoning or ""
-        if len(reasoning) != self._reasoning_shown:
+        answering = bool(content) or bool(state.tool_calls)
+        if len(reasoning) != self._reasoning_shown or (answering and self._auto_open):
             self._reasoning_shown = len(reasoning)
-            self._show_reasoning(reasoning)
+            self._show_reasoning(reasoning, answering)
         self._show_extras(state)
 
     def _show_extras(self, state: ChoiceLike) -> None:
@@ -354,8 +367,8 @@ class ChoiceView(Vertical):
         self._shown = len(content)
         self._final = True
         reasoning = state.reasoning or ""
-        if reasoning:
-            self._show_reasoning(reasoning)
+        if reasoning:  # open when there is nothing else to read (cut while reasoning)
+            self._show_reasoning(reasoning, bool(content) or bool(state.tool_calls))
         self._show_extras(state)
         notes = []
         finish = state.finish_reason
