@@ -121,3 +121,12 @@ def test_text_that_is_not_a_leading_block_is_left_alone(text):
     s = ThinkSplitter()
     out = "".join(s.feed(c)[0] for c in text) + s.flush()[0]
     assert out == text
+
+
+def test_llama_cpp_timings_become_the_servers_rates_and_junk_is_dropped():
+    acc = StreamAccumulator()
+    last = json.loads(chunk({}, "stop"))
+    last["timings"] = {"prompt_per_second": 812.34, "predicted_per_second": "fast"}
+    acc.feed_chunk(last)
+    assert acc.timings_dict()["server_tokens_per_s"] == {"prompt": 812.3}
+    assert "server_tokens_per_s" not in StreamAccumulator().timings_dict()

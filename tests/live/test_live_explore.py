@@ -42,6 +42,8 @@ async def test_f6_on_a_live_reply(llama_server):
         await settle(app, pilot, timeout=60)
         turn = app.chat.conversation.turns[-1]
         assert turn.error is None, turn.error
+        meta = str(app.chat.query_one(".meta").render())
+        assert "server tok/s: prompt " in meta and ", gen " in meta  # llama.cpp's timings
         await pilot.press("f6")
         await until(pilot, lambda: isinstance(app.screen, LogprobsScreen))
         token_map = app.screen.query_one(TokenMap)
@@ -69,3 +71,10 @@ def test_ask_variant_two_temperatures(llama_server):
         assert v["error"] is None and v["choices"][0]["content"]
         assert v["request"]["max_tokens"] == 6
     assert variants[1]["request"]["seed"] == 7 and "seed" not in variants[0]["request"]
+
+
+@pytest.mark.parametrize("stream", [True, False], ids=["streamed", "whole"])
+async def test_llama_server_timings_are_kept_as_its_own_rates(client, llama_server, stream):
+    acc, _ = await send(client, request(llama_server, max_tokens=6, stream=stream))
+    rates = acc.timings_dict()["server_tokens_per_s"]
+    assert set(rates) == {"prompt", "gen"} and all(v > 0 for v in rates.values())

@@ -12,6 +12,7 @@ joined, a lone surrogate becomes U+FFFD (see :mod:`.textfix`).
 from __future__ import annotations
 
 import json
+import math
 import time
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -51,6 +52,7 @@ class StreamAccumulator:
         self.created: int | None = None
         self.system_fingerprint: str | None = None
         self.usage: dict[str, Any] | None = None
+        self.server_rates: dict[str, float] = {}  # llama.cpp's timings: prompt, gen tok/s
         self.choices: dict[int, ChoiceState] = {}
         self.error: APIError | None = None
         # Set by the client: takes its secrets out of an error before anyone sees it.
@@ -110,6 +112,8 @@ class StreamAccumulator:
         if chunk.usage is not None:
             self.usage = fix_value(chunk.usage.model_dump(exclude_none=True))
             self._meta_dirty = True
+        if chunk.timings is not None:
+            self._server_timings(chunk.timings)
         for choice in chunk.choices:
             self._fold(choice)
 
@@ -248,6 +252,8 @@ class StreamAccumulator:
         self._meta(resp.id, resp.model, resp.created, resp.system_fingerprint)
         if resp.usage is not None:
             self.usage = resp.usage.model_dump(exclude_none=True)
+        if resp.timings is not None:
+            self._server_timings(resp.timings)
         if resp.choices:
             self._first_token()
         for ch in resp.choices:
@@ -338,15 +344,27 @@ class StreamAccumulator:
             return None
         return self.completion_tokens / (end - start)
 
+    def _server_timings(self, raw: dict[str, Any]) -> None:
+        """llama.cpp's measured rates (kept when they are finite non-negative numbers)."""
+        for key, name in (("prompt_per_second", "prompt"), ("predicted_per_second", "gen")):
+            value = raw.get(key)
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            if number and math.isfinite(value) and value >= 0:
+                self.server_rates[name] = round(float(value), 1)
+        self._meta_dirty = True
+
     def timings_dict(self) -> dict[str, Any]:
         t = self.timings
         tps = self.tokens_per_second
-        return {
+        out = {
             "ttft_s": None if t.ttft is None else round(t.ttft, 4),
             "total_s": None if t.total is None else round(t.total, 4),
             "tokens_per_s": None if tps is None else round(tps, 2),
             "completion_tokens": self.completion_tokens,
         }
+        if self.server_rates:  # as the server measured them (llama.cpp)
+            out["server_tokens_per_s"] = dict(self.server_rates)
+        return out
 
     def result(self) -> dict[str, Any]:
         """Everything a script wants to know, in the shape of ``ask --json``."""

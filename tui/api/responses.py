@@ -1,8 +1,7 @@
 """Pydantic models of what a server answers: chunks, complete responses, model lists.
 
 Lenient: providers add fields and vary types, so unknown fields are ignored and most
-fields are optional. Fields nothing reads (llama.cpp's ``timings``, say) are not parsed:
-the raw exchange keeps them."""
+fields are optional. Fields nothing reads are not parsed: the raw exchange keeps them."""
 
 from __future__ import annotations
 
@@ -74,6 +73,8 @@ class _Reply(_Lenient):
     model: str | None = None
     system_fingerprint: str | None = None
     usage: Usage | None = None
+    # llama.cpp's own measurements (prompt_per_second, predicted_per_second, …).
+    timings: dict[str, Any] | None = None
 
     _null_choices = field_validator("choices", mode="before", check_fields=False)(_list_or_empty)
 

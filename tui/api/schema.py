@@ -35,6 +35,10 @@ from .request_parts import (
 # ---------------------------------------------------------------------------------------
 # The request
 
+# The values the API reference lists for reasoning_effort.
+REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
+ReasoningEffort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
+
 
 class ChatRequest(BaseModel):
     """The body of ``POST /chat/completions``.
@@ -66,10 +70,14 @@ class ChatRequest(BaseModel):
     user: str | None = None
     logprobs: bool | None = None
     top_logprobs: int | None = Field(default=None, ge=0, le=20)
+    # Reasoning models: max_tokens is refused there; this counts reasoning tokens too.
+    max_completion_tokens: int | None = Field(default=None, ge=1)
+    reasoning_effort: ReasoningEffort | None = None
 
     @field_validator(
         "n",
         "max_tokens",
+        "max_completion_tokens",
         "seed",
         "top_logprobs",
         "temperature",
@@ -176,6 +184,8 @@ RANGES: dict[str, str] = {
     "messages": "a non-empty list of messages",
     "top_logprobs": "an integer from 0 to 20",
     "logprobs": "true or false",
+    "max_completion_tokens": "an integer of at least 1",
+    "reasoning_effort": "one of " + ", ".join(REASONING_EFFORTS),
 }
 
 

@@ -63,6 +63,24 @@ SPECS: tuple[ParamSpec, ...] = (
         16,
     ),
     ParamSpec(
+        "max_completion_tokens",
+        "int",
+        "The most tokens the reply may have, reasoning tokens included; reasoning models "
+        "(OpenAI o-series, GPT-5) refuse max_tokens and take this instead.",
+        "≥ 1",
+        1,
+        None,
+        16,
+    ),
+    ParamSpec(
+        "reasoning_effort",
+        "choice",
+        "How hard a reasoning model thinks before it answers (OpenAI, RedPill's GPT "
+        "models); other servers take reasoning settings in the extra body.",
+        "none … max",
+        choices=("none", "minimal", "low", "medium", "high", "xhigh", "max"),
+    ),
+    ParamSpec(
         "presence_penalty",
         "float",
         "Positive values penalise tokens that already appeared, nudging the model to new topics.",
@@ -303,6 +321,11 @@ def hints(params: dict[str, Any], messages: list[dict[str, Any]]) -> list[str]:
         )
     if params.get("user") is not None:
         out.append("RedPill does not support the user parameter.")
+    if params.get("max_tokens") is not None and params.get("max_completion_tokens") is not None:
+        out.append(
+            "Both max_tokens and max_completion_tokens are set: reasoning models refuse "
+            "max_tokens; set one."
+        )
     if params.get("top_logprobs") is not None and params.get("logprobs") is not True:
         out.append("top_logprobs needs logprobs on: the API refuses it otherwise.")
     return out

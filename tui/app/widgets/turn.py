@@ -283,6 +283,10 @@ class TurnView(Vertical):
             parts.append(f"TTFT {timings['ttft_s'] * 1000:.0f} ms")
         if timings.get("tokens_per_s"):
             parts.append(f"{timings['tokens_per_s']:.1f} tok/s")
+        server = timings.get("server_tokens_per_s")
+        if isinstance(server, dict) and server:  # llama.cpp's own measurement
+            rates = [f"{k} {v:,.1f}" for k, v in server.items() if isinstance(v, int | float)]
+            parts.append("server tok/s: " + ", ".join(rates))
         if fingerprint:
             parts.append(f"fp {fingerprint}")
         if t.seed is not None:
