@@ -93,7 +93,8 @@ class ChatScreen(
                 yield Static("", id="editing", markup=False)
                 yield Composer(id="composer")
             values = self.session.params.values  # the session's: the sidebar shows them
-            yield ParamSidebar(conv.model, conv.system, values, id="sidebar")
+            extra = self.session.params.extra
+            yield ParamSidebar(conv.model, conv.system, values, extra, id="sidebar")
         yield KeyFooter(compact=True)
 
     async def on_mount(self) -> None:
@@ -273,5 +274,6 @@ class ChatScreen(
             self.stop_editing()
         self.session.load(conversation)
         sidebar = self.query_one(ParamSidebar)
-        sidebar.set_values(conversation.model, conversation.system, self.session.params.values)
+        params = self.session.params
+        sidebar.set_values(conversation.model, conversation.system, params.values, params.extra)
         await self.show_conversation()

@@ -6,6 +6,7 @@ text is invalid) and the error go out."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from .paramspec import (
@@ -41,20 +42,70 @@ def stop_from_text(text: str) -> str:
     return "".join(out)
 
 
+# Keys the extra body cannot set: the request's own (the messages, the model and the tools
+# have their places), and the sidebar's named parameters (set them there).
+RESERVED = frozenset({"model", "messages", "tools", "tool_choice", "functions", "function_call"})
+EXTRA = "extra_body"  # the extra body's name among the errors
+
+
+def _named(key: str) -> bool:
+    return key in SPEC_BY_NAME or key == "stream_options"
+
+
+def _schema_format(value: Any) -> bool:
+    """A response_format the sidebar's choice cannot hold (json_schema): the extra body
+    carries it."""
+    return isinstance(value, dict) and value.get("type") not in (None, "text", "json_object")
+
+
 class ParamState:
-    """Sidebar-shaped values (see :mod:`tui.core.paramspec`) with their validation state."""
+    """Sidebar-shaped values (see :mod:`tui.core.paramspec`) with their validation state,
+    and the extra body: request keys the sidebar does not name (``top_k``, ``min_p``,
+    ``chat_template_kwargs``, ``reasoning`` …), sent as they are."""
 
     def __init__(self, request_params: dict[str, Any] | None = None) -> None:
         self.values: dict[str, Any] = {}
         self.errors: dict[str, str] = {}
+        self.extra: dict[str, Any] = {}
+        self.conflicts: list[str] = []  # keys of the extra body left out (named elsewhere)
         self.load(request_params or {})
 
     def load(self, request_params: dict[str, Any]) -> None:
-        """Take request parameters from outside (a saved conversation, a preset): all valid.
-        Only the parameters the sidebar edits are kept (the others go at the first edit)."""
+        """Take request parameters from outside (a saved conversation, a preset, -p): all
+        valid. What the sidebar does not name is kept as the extra body."""
+        schema_format = request_params.get("response_format")
+        if _schema_format(schema_format):
+            request_params = {k: v for k, v in request_params.items() if k != "response_format"}
         shaped = request_to_params(request_params)
         self.values = {s.name: shaped.get(s.name) for s in SPECS}  # the sidebar's order
+        self.extra = {k: v for k, v in shaped.items() if not _named(k) and k not in RESERVED}
+        if _schema_format(schema_format):
+            self.extra["response_format"] = schema_format
         self.errors = {}
+        self.conflicts = []
+
+    def type_extra(self, text: str) -> str | None:
+        """The extra body as typed (a JSON object): its error, if any (the one from before
+        stays). Keys the sidebar names, or the request's own, are listed in
+        :attr:`conflicts` and not sent."""
+        text = text.strip()
+        try:
+            value = json.loads(text) if text else {}
+        except ValueError as exc:
+            self.errors[EXTRA] = f"extra body: not JSON ({exc})"
+            return self.errors[EXTRA]
+        if not isinstance(value, dict):
+            self.errors[EXTRA] = 'extra body: write a JSON object, {"key": value, …}'
+            return self.errors[EXTRA]
+        self.errors.pop(EXTRA, None)
+        self.conflicts = [
+            k
+            for k, v in value.items()
+            if (_named(k) or k in RESERVED)
+            and not (k == "response_format" and _schema_format(v) and not self.values.get(k))
+        ]
+        self.extra = {k: v for k, v in value.items() if k not in self.conflicts}
+        return None
 
     def value(self, name: str) -> Any:
         return self.values.get(name)
@@ -78,4 +129,4 @@ class ParamState:
         self.errors.pop("stop", None)
 
     def request_params(self) -> dict[str, Any]:
-        return params_to_request(self.values)
+        return {**params_to_request(self.values), **self.extra}

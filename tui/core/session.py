@@ -123,6 +123,13 @@ class ChatSession:
         self._params_changed()
         return error
 
+    def type_extra(self, text: str) -> str | None:
+        """The extra body as typed: its error, if any; ``params.conflicts`` names the keys
+        left out (see :class:`ParamState`)."""
+        error = self.params.type_extra(text)
+        self._params_changed()
+        return error
+
     def type_stops(self, texts: list[str]) -> None:
         self.params.type_stops(texts)
         self._params_changed()

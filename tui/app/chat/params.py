@@ -28,6 +28,12 @@ class ParamActions:
             session.set_system(event.value)
         elif event.name == "stop":
             session.type_stops(event.value)
+        elif event.name == "extra_body":
+            error = session.type_extra(event.value)
+            sidebar.show_extra(error, session.params.conflicts)
+            screen.update_topbar()
+            self.refresh_preview()
+            return
         else:
             session.type_param(event.name, event.value)
         params = session.params

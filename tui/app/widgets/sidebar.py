@@ -7,6 +7,7 @@ preset) is shown neutralised while the exact value is what is sent (:class:`Exac
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -43,6 +44,10 @@ class ParamSidebar(Vertical):
     ParamSidebar #tools-summary { width: 1fr; }
     ParamSidebar Select { width: 100%; }
     ParamSidebar #system { height: 4; background: $boost; }
+    ParamSidebar #extra-body { height: 3; background: $boost; }
+    ParamSidebar #extra-body.-invalid { border-left: outer $error; }
+    ParamSidebar #extra-status { color: $text-error; }
+    ParamSidebar #extra-field { margin: 1 0 1 0; }
     ParamSidebar .help { color: $text-muted; height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
     ParamSidebar .field:focus-within .help { height: auto; text-wrap: wrap; color: $text; }
     /* A rule on the field itself: Textual restyles a focus-within subtree only from a node
@@ -76,11 +81,19 @@ class ParamSidebar(Vertical):
             self.choice = choice
             self.legacy = legacy
 
-    def __init__(self, model: str, system: str, values: dict[str, Any], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        model: str,
+        system: str,
+        values: dict[str, Any],
+        extra: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.initial_model = model
         self.initial_system = system
         self.initial_values = dict(values)
+        self.initial_extra = dict(extra or {})
         self.built = asyncio.Event()  # set once the fields exist
         self.pending: list[Callable[[], None]] = []  # calls made before that
 
@@ -96,14 +109,18 @@ class ParamSidebar(Vertical):
             return  # the app quit while they were being built
         self.query_one("#hints", Static).display = False
         self.query_one("#legend", Static).display = False
+        self.query_one("#extra-status", Static).display = False
         self.update_foot()
         model = self.query_one("#model", FieldInput)
         system = self.query_one("#system", FieldTextArea)
+        extra = self.query_one("#extra-body", FieldTextArea)
         model.cursor_blink = False
         system.cursor_blink = False
+        extra.cursor_blink = False
         with self.prevent(Input.Changed, TextArea.Changed):
             model.show_exact(self.initial_model)
             system.show_exact(self.initial_system)
+            extra.show_exact(extra_text(self.initial_extra))
         pending, self.pending = self.pending, []
         for call in pending:
             call()
@@ -143,14 +160,18 @@ class ParamSidebar(Vertical):
             if f.spec.name == name:
                 f.show(value, error)
 
-    def set_values(self, model: str, system: str, values: dict[str, Any]) -> None:
+    def set_values(
+        self, model: str, system: str, values: dict[str, Any], extra: dict[str, Any]
+    ) -> None:
         if not self.built.is_set():
             self.initial_model, self.initial_system = model, system
-            self.initial_values = dict(values)
+            self.initial_values, self.initial_extra = dict(values), dict(extra)
             return
         with self.prevent(Input.Changed, TextArea.Changed):
             self.query_one("#model", FieldInput).show_exact(model)
             self.query_one("#system", FieldTextArea).show_exact(system)
+            self.query_one("#extra-body", FieldTextArea).show_exact(extra_text(extra))
+        self.show_extra(None, [])
         for f in self.query(ParamField).results(ParamField):
             f.set_value(values.get(f.spec.name))
 
@@ -188,6 +209,26 @@ class ParamSidebar(Vertical):
     def _param_typed(self, event: ParamField.Changed) -> None:
         event.stop()
         self.post_message(self.Changed(event.field.spec.name, event.text))
+
+    def show_extra(self, error: str | None, conflicts: list[str]) -> None:
+        """What the session made of the extra body: an error, or the keys left out."""
+        if self.until_built(partial(self.show_extra, error, conflicts)):
+            return
+        status = self.query_one("#extra-status", Static)
+        text = error or (
+            f"not sent (set in the sidebar or elsewhere): {', '.join(conflicts)}"
+            if conflicts
+            else ""
+        )
+        status.update(safe(text))
+        status.display = bool(text)
+        self.query_one("#extra-body", FieldTextArea).set_class(bool(text), "-invalid")
+
+    @on(TextArea.Changed, "#extra-body")
+    def _extra_typed(self, event: TextArea.Changed) -> None:
+        event.stop()
+        text = self.query_one("#extra-body", FieldTextArea).exact_value()
+        self.post_message(self.Changed("extra_body", text))
 
     @on(TextArea.Changed, "#system")
     def _system_typed(self, event: TextArea.Changed) -> None:
@@ -242,6 +283,11 @@ class ParamSidebar(Vertical):
         self.post_message(self.PickModel())
 
 
+def extra_text(extra: dict[str, Any]) -> str:
+    """The extra body as its field shows it: JSON, empty when there is none."""
+    return json.dumps(extra, ensure_ascii=False) if extra else ""
+
+
 class ParamFields(VerticalScroll):
     """The sidebar's scrolling part: model, system prompt, every parameter, tools."""
 
@@ -269,6 +315,20 @@ class ParamFields(VerticalScroll):
             )
         for spec in SPECS:
             yield ParamField(spec, self.values.get(spec.name))
+        with Vertical(id="extra-field", classes="field"):
+            yield Label("extra body", classes="label")
+            yield FieldTextArea(
+                "", id="extra-body", soft_wrap=True, tab_behavior="focus", compact=True
+            )
+            yield Static("", id="extra-status", markup=False)
+            yield Static(
+                Content(
+                    "Request keys the sidebar does not name, as a JSON object, sent as "
+                    'they are: {"top_k": 40, "min_p": 0.05, "chat_template_kwargs": '
+                    '{"enable_thinking": false}, "reasoning": {"effort": "high"}}'
+                ),
+                classes="help",
+            )
         with Vertical(classes="field tools-field"):
             yield Label("tools", classes="label")
             with Horizontal(id="tools-row"):
