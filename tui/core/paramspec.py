@@ -283,7 +283,8 @@ def params_to_request(values: dict[str, Any]) -> dict[str, Any]:
         if value is None:
             continue
         if key == "response_format":
-            out["response_format"] = {"type": value}
+            # (a json_schema one, which the sidebar's choice cannot hold, is kept whole)
+            out["response_format"] = value if isinstance(value, dict) else {"type": value}
         elif key == "include_usage":
             out["stream_options"] = {"include_usage": value}
         elif key == "stop":
@@ -298,8 +299,10 @@ def request_to_params(params: dict[str, Any]) -> dict[str, Any]:
     """Request parameters -> sidebar values (inverse of :func:`params_to_request`)."""
     out = dict(params)
     rf = out.pop("response_format", None)
-    if isinstance(rf, dict) and rf.get("type"):
+    if isinstance(rf, dict) and rf.get("type") in ("text", "json_object"):
         out["response_format"] = rf["type"]
+    elif rf is not None:
+        out["response_format"] = rf  # json_schema: whole
     so = out.pop("stream_options", None)
     if isinstance(so, dict) and "include_usage" in so:
         out["include_usage"] = so["include_usage"]

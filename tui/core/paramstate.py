@@ -128,5 +128,14 @@ class ParamState:
         self.values["stop"] = stops or None
         self.errors.pop("stop", None)
 
+    def set_schema_format(self, response_format: dict[str, Any] | None) -> None:
+        """Structured output on (a json_schema response_format, carried by the extra
+        body: the sidebar's choice, JSON mode, is cleared) or off."""
+        if response_format:
+            self.values["response_format"] = None
+            self.extra["response_format"] = response_format
+        else:
+            self.extra.pop("response_format", None)
+
     def request_params(self) -> dict[str, Any]:
         return {**params_to_request(self.values), **self.extra}

@@ -130,6 +130,11 @@ class ChatSession:
         self._params_changed()
         return error
 
+    def set_schema_format(self, response_format: dict[str, Any] | None) -> None:
+        """Structured output on (a json_schema response_format) or off (None)."""
+        self.params.set_schema_format(response_format)
+        self._params_changed()
+
     def type_stops(self, texts: list[str]) -> None:
         self.params.type_stops(texts)
         self._params_changed()

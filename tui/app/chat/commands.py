@@ -52,6 +52,8 @@ _COMMANDS: list[tuple[str, str, str, Any]] = [
     ("Tools", "Edit the tool definitions", "tools", None),
     ("Send as variants", "The composer's message as several requests at once (a sweep, "
      "other models)", "variants", None),
+    ("Structured output (JSON Schema)", "The schema the reply must match (response_format "
+     "json_schema)", "structured", None),
     ("Token probabilities", "The shown reply's tokens coloured by probability (logprobs)",
      "token_probs", None),
     ("Verify reply (RedPill signature + attestation)",

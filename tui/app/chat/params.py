@@ -42,6 +42,28 @@ class ParamActions:
         self.refresh_preview()
         sidebar.mark_unsupported(session.supported_parameters())
 
+    def on_param_sidebar_edit_schema(self) -> None:
+        self.action_structured()
+
+    def action_structured(self) -> None:
+        """Structured output: the JSON Schema the reply must match."""
+        screen: Any = self
+        from ..screens.structured import OFF, StructuredScreen
+
+        def done(result: Any) -> None:
+            if result is None:
+                return
+            self.session.set_schema_format(None if result == OFF else result)
+            params = self.session.params
+            sidebar = screen.query_one(ParamSidebar)
+            conv = self.session.conversation
+            sidebar.set_values(conv.model, conv.system, params.values, params.extra)
+            sidebar.show_schema(params.extra.get("response_format"))
+            self.refresh_preview()
+
+        current = self.session.params.extra.get("response_format")
+        screen.app.push_screen(StructuredScreen(current), done)
+
     def use_model(self, model: str) -> None:
         """A model id from outside (the picker, GET /models): the session takes it, the
         sidebar shows it."""

@@ -7,21 +7,18 @@ preset) is shown neutralised while the exact value is what is sent (:class:`Exac
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable
 from functools import partial
 from typing import Any
 
 from textual import on
-from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.content import Content
+from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import Button, Input, Label, Select, Static, TextArea
+from textual.widgets import Button, Input, Select, Static, TextArea
 
-from ...core.paramspec import SPECS
 from ..safe import safe
 from .param_field import FieldInput, FieldTextArea, ParamField
+from .sidebar_fields import ParamFields, SidebarFoot, extra_text, schema_summary
 
 
 class ParamSidebar(Vertical):
@@ -41,7 +38,8 @@ class ParamSidebar(Vertical):
     ParamSidebar #model-row Input { width: 1fr; }
     ParamSidebar #model-row Button { width: auto; min-width: 8; }
     ParamSidebar #tools-row { height: auto; }
-    ParamSidebar #tools-summary { width: 1fr; }
+    ParamSidebar #tools-summary, ParamSidebar #schema-summary { width: 1fr; }
+    ParamSidebar #schema-row { height: auto; }
     ParamSidebar Select { width: 100%; }
     ParamSidebar #system { height: 4; background: $boost; }
     ParamSidebar #extra-body { height: 3; background: $boost; }
@@ -71,6 +69,9 @@ class ParamSidebar(Vertical):
 
     class PickModel(Message):
         pass
+
+    class EditSchema(Message):
+        """The structured output's edit button was pressed."""
 
     class EditTools(Message):
         pass
@@ -121,6 +122,9 @@ class ParamSidebar(Vertical):
             model.show_exact(self.initial_model)
             system.show_exact(self.initial_system)
             extra.show_exact(extra_text(self.initial_extra))
+        self.query_one("#schema-summary", Static).update(
+            safe(schema_summary(self.initial_extra.get("response_format")))
+        )
         pending, self.pending = self.pending, []
         for call in pending:
             call()
@@ -172,6 +176,7 @@ class ParamSidebar(Vertical):
             self.query_one("#system", FieldTextArea).show_exact(system)
             self.query_one("#extra-body", FieldTextArea).show_exact(extra_text(extra))
         self.show_extra(None, [])
+        self.show_schema(extra.get("response_format"))
         for f in self.query(ParamField).results(ParamField):
             f.set_value(values.get(f.spec.name))
 
@@ -209,6 +214,17 @@ class ParamSidebar(Vertical):
     def _param_typed(self, event: ParamField.Changed) -> None:
         event.stop()
         self.post_message(self.Changed(event.field.spec.name, event.text))
+
+    def show_schema(self, response_format: Any) -> None:
+        """The structured output's summary: off, or the schema's name (and strict)."""
+        if self.until_built(partial(self.show_schema, response_format)):
+            return
+        self.query_one("#schema-summary", Static).update(safe(schema_summary(response_format)))
+
+    @on(Button.Pressed, "#edit-schema")
+    def _edit_schema(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.post_message(self.EditSchema())
 
     def show_extra(self, error: str | None, conflicts: list[str]) -> None:
         """What the session made of the extra body: an error, or the keys left out."""
@@ -281,102 +297,3 @@ class ParamSidebar(Vertical):
     def _pick(self, event: Button.Pressed) -> None:
         event.stop()
         self.post_message(self.PickModel())
-
-
-def extra_text(extra: dict[str, Any]) -> str:
-    """The extra body as its field shows it: JSON, empty when there is none."""
-    return json.dumps(extra, ensure_ascii=False) if extra else ""
-
-
-class ParamFields(VerticalScroll):
-    """The sidebar's scrolling part: model, system prompt, every parameter, tools."""
-
-    def __init__(self, values: dict[str, Any], **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.values = values
-
-    def compose(self) -> ComposeResult:
-        yield Static("Parameters", classes="title")
-        with Vertical(id="model-field", classes="field"):
-            yield Label("model", classes="label")
-            with Horizontal(id="model-row"):
-                yield FieldInput(placeholder="model id", id="model", compact=True)
-                yield Button("pick", id="pick-model", compact=True)
-            yield Static(
-                Content("The model to use: pick from the endpoint's list (F4) or type an id."),
-                classes="help",
-            )
-        with Vertical(id="system-field", classes="field"):
-            yield Label("system prompt", classes="label")
-            yield FieldTextArea("", id="system", soft_wrap=True, tab_behavior="focus", compact=True)
-            yield Static(
-                Content("Sent first, as the system message, with every request."),
-                classes="help",
-            )
-        for spec in SPECS:
-            yield ParamField(spec, self.values.get(spec.name))
-        with Vertical(id="extra-field", classes="field"):
-            yield Label("extra body", classes="label")
-            yield FieldTextArea(
-                "", id="extra-body", soft_wrap=True, tab_behavior="focus", compact=True
-            )
-            yield Static("", id="extra-status", markup=False)
-            yield Static(
-                Content(
-                    "Request keys the sidebar does not name, as a JSON object, sent as "
-                    'they are: {"top_k": 40, "min_p": 0.05, "chat_template_kwargs": '
-                    '{"enable_thinking": false}, "reasoning": {"effort": "high"}}'
-                ),
-                classes="help",
-            )
-        with Vertical(classes="field tools-field"):
-            yield Label("tools", classes="label")
-            with Horizontal(id="tools-row"):
-                yield Static("no tools", id="tools-summary", markup=False)
-                yield Button("edit", id="edit-tools", compact=True)
-            yield Static(Content("Functions the model may call (F8 edits them)."), classes="help")
-        with Vertical(classes="field tools-field"):
-            yield Label("tool_choice", classes="label")
-            yield Select(
-                [], prompt="server default", allow_blank=True, id="tool-choice", compact=True
-            )
-            yield Static(
-                Content(
-                    "none: never call · auto: model decides · required: must call · "
-                    "or one named tool."
-                ),
-                classes="help",
-            )
-        with Vertical(classes="field tools-field"):
-            yield Label("send tools as", classes="label")
-            yield Select(
-                [
-                    ("tools / tool_choice", "tools"),
-                    ("functions / function_call (deprecated)", "functions"),
-                ],
-                value="tools",
-                allow_blank=False,
-                id="tool-mode",
-                compact=True,
-            )
-            yield Static(
-                Content(
-                    "functions and function_call are the deprecated form of tools; "
-                    "use them only for old servers."
-                ),
-                classes="help",
-            )
-
-
-class SidebarFoot(Vertical):
-    """Warnings about the values, and the legend for struck-through parameters."""
-
-    def compose(self) -> ComposeResult:
-        yield Static("", id="hints")
-        yield Static(
-            Content.from_markup(
-                "[strike]name[/strike]: the selected model does not list this parameter "
-                "as supported."
-            ),
-            id="legend",
-        )

@@ -15,6 +15,7 @@ from textual.widgets import Static, Tab, Tabs
 
 from ...core.conversation import ChoiceRecord, Turn
 from ...core.sanitize import neutralize
+from ...core.structured import check_reply, schema_format
 from ...core.usage import NO_USAGE, Tokens, dollars
 from ..safe import safe
 from .message import MessageView
@@ -252,6 +253,14 @@ class TurnView(Vertical):
         self._relabel()
         self._update_meta()
 
+    def _schema_check(self) -> list[str]:
+        """Structured output: whether the shown choice matches the schema sent."""
+        block = schema_format(self.turn.params)
+        state = self.shown_choice() if block is not None else None
+        if block is None or state is None or not state.content:
+            return []
+        return [check_reply(state.content, block)[1]]
+
     def _update_meta(self, text: str | None = None) -> None:
         self._meta_drawn = self._meta_text() if text is None else text
         self._meta_at = time.monotonic()
@@ -287,6 +296,8 @@ class TurnView(Vertical):
         if isinstance(server, dict) and server:  # llama.cpp's own measurement
             rates = [f"{k} {v:,.1f}" for k, v in server.items() if isinstance(v, int | float)]
             parts.append("server tok/s: " + ", ".join(rates))
+        if not t.pending:
+            parts.extend(self._schema_check())
         if fingerprint:
             parts.append(f"fp {fingerprint}")
         if t.seed is not None:
