@@ -91,6 +91,13 @@ def ask_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--timeout", type=float, metavar="SECONDS", help="read timeout")
     p.add_argument(
+        "--image",
+        action="append",
+        default=[],
+        metavar="PATH|URL",
+        help="send an image with the prompt (PNG, JPEG, GIF or WebP, up to 20 MB; repeat it)",
+    )
+    p.add_argument(
         "--variant",
         action="append",
         default=[],
@@ -211,6 +218,14 @@ def _ask(argv: list[str]) -> int:
             f"(got {args.timeout})\n"
         )
         return 2
+    from .core.images import ImageError, from_text
+    from .core.sanitize import neutralize
+
+    try:
+        images = [from_text(i) for i in args.image]
+    except ImageError as exc:
+        sys.stderr.write(f"redpill-tui: --image: {neutralize(str(exc))}\n")
+        return 2
     cfg, endpoint = _setup(args)
     opts = AskOptions(
         prompt=prompt,
@@ -223,6 +238,7 @@ def _ask(argv: list[str]) -> int:
         timeout=args.timeout,
         verify=args.verify,
         variants=[parse_variant(v) for v in args.variant],
+        images=images,
     )
     return run(ask(opts, endpoint, cfg))
 

@@ -21,6 +21,7 @@ from .api.textfix import fix_surrogates
 from .config import Config, Endpoint, make_client
 from .core.conversation import Conversation
 from .core.events import ChoicesChanged
+from .core.images import user_content
 from .core.params import load_tools
 from .core.sanitize import json_safe, neutralize
 from .core.sendcheck import DOUBT_KINDS
@@ -77,6 +78,7 @@ class AskOptions:
     timeout: float | None = None
     verify: bool = False
     variants: list[dict[str, Any]] = field(default_factory=list)  # overrides of each
+    images: list[Any] = field(default_factory=list)  # attachments (tui/core/images.py)
 
 
 class _Printer:
@@ -131,7 +133,7 @@ def _session(opts: AskOptions, endpoint: Endpoint) -> tuple[ChatSession, list[di
     messages: list[dict[str, Any]] = []
     if opts.system:
         messages.append({"role": "system", "content": opts.system})
-    messages.append({"role": "user", "content": opts.prompt})
+    messages.append({"role": "user", "content": user_content(opts.prompt, opts.images)})
     params = {**endpoint.params, **opts.params}
     if "stream" not in opts.params:
         params["stream"] = opts.stream

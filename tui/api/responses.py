@@ -116,6 +116,8 @@ class ModelInfo(_Lenient):
     is_tee: bool | None = None
     supported_parameters: list[str] | None = None
     description: str | None = None
+    # OpenRouter: {"input_modalities": ["text", "image"], …}
+    architecture: dict[str, Any] | None = None
 
     @model_validator(mode="before")
     @classmethod

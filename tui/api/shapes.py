@@ -10,6 +10,7 @@ build: one definition each, so they cannot drift apart.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 
@@ -33,7 +34,7 @@ def content_text(content: Any, *, placeholders: bool = False) -> str:
         if isinstance(text, str):
             out.append(text)
         elif placeholders:
-            out.append(f"[{part.get('type')}]")
+            out.append(part_label(part))
     return "\n".join(out)
 
 
@@ -112,3 +113,23 @@ def prune_stream_options(params: dict[str, Any]) -> dict[str, Any]:
     if not params.get("stream"):
         params.pop("stream_options", None)
     return params
+
+
+_DATA_URL = re.compile(r"^data:(image/[a-z0-9.+-]+);base64,", re.I)
+
+
+def part_label(part: dict[str, Any]) -> str:
+    """How a sent image part shows in the conversation: type, size and a short hash of a
+    data URL (never its bytes), or the URL."""
+    if part.get("type") != "image_url":
+        return f"[{part.get('type')}]"
+    image = part.get("image_url")
+    url = image.get("url") if isinstance(image, dict) else None
+    if not isinstance(url, str):
+        return "[image]"
+    m = _DATA_URL.match(url)
+    if m is None:
+        return f"[image {url[:120]}]"
+    size = (len(url) - m.end()) * 3 // 4
+    digest = hashlib.sha256(url.encode()).hexdigest()[:12]
+    return f"[image {m.group(1)}, {size / 1024:.1f} KB, sha256 {digest}]"

@@ -17,6 +17,7 @@ from textual.widgets import Static
 from ..core.conversation import Conversation, Turn
 from ..core.session import ChatSession, Plan
 from ..core.usage import totals
+from .chat.attach import AttachActions
 from .chat.commands import CHAT_BINDINGS, ChatCommands
 from .chat.editing import Editing
 from .chat.params import ParamActions
@@ -37,6 +38,7 @@ from .workers import ReportsWorkerFailures
 
 class ChatScreen(
     TurnRunner,
+    AttachActions,
     Editing,
     ParamActions,
     ReplyActions,
@@ -52,6 +54,7 @@ class ChatScreen(
     ChatScreen #main { height: 1fr; }
     ChatScreen #chat { height: 1fr; width: 1fr; }
     ChatScreen #editing { height: 1; color: $warning; padding: 0 1; display: none; }
+    ChatScreen #attachments { height: auto; color: $text-accent; padding: 0 1; display: none; }
     ChatScreen RequestPreview { display: none; }
     ChatScreen.preview RequestPreview { display: block; }
     ChatScreen.preview ConversationView { display: none; }
@@ -68,6 +71,7 @@ class ChatScreen(
         self.active_turn: Turn | None = None  # started, and not yet drawn in full
         self.active_view: TurnView | None = None
         self._variant_lines = ""  # what F7's screen had last time
+        self.attachments: list[Any] = []  # images for the next message (chat/attach.py)
         self.editing: Turn | None = None
         self._idle = asyncio.Event()  # set while no turn is running or being drawn
         self._idle.set()
@@ -91,6 +95,7 @@ class ChatScreen(
                 yield ConversationView(id="conversation", model_info=self.session.catalog.info)
                 yield RequestPreview()
                 yield Static("", id="editing", markup=False)
+                yield Static("", id="attachments", markup=False)
                 yield Composer(id="composer")
             values = self.session.params.values  # the session's: the sidebar shows them
             extra = self.session.params.extra
@@ -142,7 +147,13 @@ class ChatScreen(
         if event.text.strip():
             await self.send_text(event.text)
 
-    async def send_text(self, text: str, variants: list[dict[str, Any]] | None = None) -> bool:
+    async def send_text(
+        self,
+        text: str,
+        variants: list[dict[str, Any]] | None = None,
+        *,
+        images_ok: bool = False,
+    ) -> bool:
         """Send ``text`` (with ``variants``: as several requests at once)."""
         if self.active_turn is not None:
             if self.active_turn.live is not None:
@@ -154,7 +165,15 @@ class ChatScreen(
         if self.editing is not None and not variants:
             plan = self.session.edit_and_resend(self.editing, self.edited_text(text))
         else:
-            plan = self.session.send(text, variants=variants or ())
+            if not images_ok and self.images_doubtful():
+                self.confirm_images_then_send(text, variants)
+                return False
+            images = list(self.attachments)
+            plan = self.session.send(text, variants=variants or (), images=images)
+            sent = await self.go(plan, clear_composer=True)
+            if sent and images:
+                self.action_remove_attachments()  # they went with it
+            return sent
         return await self.go(plan, clear_composer=True)
 
     @work(group="queued-send", exclusive=True, exit_on_error=False)

@@ -36,6 +36,7 @@ from .events import (
     TurnFinished,
     TurnStarted,
 )
+from .images import user_content
 from .paramspec import hints
 from .paramstate import ParamState
 from .plan import Blocked, Plan
@@ -187,9 +188,11 @@ class ChatSession:
         *,
         confirmed: frozenset[str] = frozenset(),
         variants: list[dict[str, Any]] | tuple[dict[str, Any], ...] = (),
+        images: list[Any] | tuple[Any, ...] = (),
     ) -> Plan:
-        """A typed message; with ``variants`` (overrides each), sent as several requests."""
-        message = {"role": "user", "content": text}
+        """A typed message (with ``images``: attachments, tui/core/images.py); with
+        ``variants`` (overrides each), sent as several requests."""
+        message = {"role": "user", "content": user_content(text, list(images))}
         return self.prepare([message], confirmed=confirmed, overrides=tuple(variants))
 
     def edit_and_resend(

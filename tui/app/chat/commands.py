@@ -54,6 +54,10 @@ _COMMANDS: list[tuple[str, str, str, Any]] = [
      "other models)", "variants", None),
     ("Structured output (JSON Schema)", "The schema the reply must match (response_format "
      "json_schema)", "structured", None),
+    ("Attach an image", "A PNG, JPEG, GIF or WebP file, or an https:// URL, sent with the "
+     "next message (dropping a file on the terminal attaches it too)", "attach_image", None),
+    ("Remove attachments", "The images waiting for the next message", "remove_attachments",
+     None),
     ("Token probabilities", "The shown reply's tokens coloured by probability (logprobs)",
      "token_probs", None),
     ("Verify reply (RedPill signature + attestation)",

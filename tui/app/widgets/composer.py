@@ -3,6 +3,8 @@ newline. What was typed stays until a send succeeds."""
 
 from __future__ import annotations
 
+import os
+
 from textual import events
 from textual.binding import Binding
 from textual.message import Message
@@ -21,6 +23,22 @@ class Composer(InOrderKeys, TextArea):
     BINDINGS = [
         Binding("ctrl+j,alt+enter,shift+enter", "newline", "Newline", id="newline", show=False),
     ]
+
+    class PathPasted(Message):
+        """A path to an image file was pasted (a file dropped on the terminal)."""
+
+        def __init__(self, path: str) -> None:
+            super().__init__()
+            self.path = path
+
+    async def on_paste(self, event: events.Paste) -> None:
+        # Runs before TextArea's own paste handler: a dropped image file is attached,
+        # not typed in.
+        path = image_path(event.text)
+        if path is not None:
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.PathPasted(path))
 
     class Submitted(Message):
         def __init__(self, composer: Composer, text: str) -> None:
@@ -63,3 +81,23 @@ class Composer(InOrderKeys, TextArea):
         self.load_text(text)
         self.move_cursor(self.document.end)
         self.scroll_cursor_visible()
+
+
+def image_path(text: str) -> str | None:
+    """The path in pasted text, when it is one line naming an image file."""
+    text = text.strip()
+    if "\n" in text or len(text) > 4096:
+        return None
+    if text.startswith("file://"):
+        text = text[len("file://") :]
+    text = text.strip("'\"")
+    if not text or not (text.startswith(("/", "~")) or text[1:3] == ":\\"):
+        return None
+    from ...core.images import sniff
+
+    try:
+        with open(os.path.expanduser(text), "rb") as f:
+            head = f.read(16)
+    except OSError:
+        return None
+    return text if sniff(head) else None

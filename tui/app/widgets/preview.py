@@ -57,10 +57,22 @@ class RequestPreview(Vertical):
                 yield TextArea("", read_only=True, id="raw-exchange", soft_wrap=True)
 
     def show_body(self, body: dict[str, Any], problems: list[str]) -> None:
-        text = json.dumps(body, indent=2, ensure_ascii=False)
+        text = json.dumps(elide_data_urls(body), indent=2, ensure_ascii=False)
         if problems:
             text = "// " + "\n// ".join(problems) + "\n" + text
         self.query_one("#next-body", TextArea).load_text(neutralize(text))
 
     def show_exchange(self, exchange: Any) -> None:
         self.query_one("#raw-exchange", TextArea).load_text(exchange_text(exchange))
+
+
+def elide_data_urls(value: Any) -> Any:
+    """``value`` with each long data URL (an attached image) cut to its start and its
+    size: megabytes of base64 in the preview would only slow it down."""
+    if isinstance(value, dict):
+        return {k: elide_data_urls(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [elide_data_urls(v) for v in value]
+    if isinstance(value, str) and value.startswith("data:") and len(value) > 200:
+        return f"{value[:60]}…({len(value):,} characters in all, not shown)"
+    return value
