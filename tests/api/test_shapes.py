@@ -26,7 +26,12 @@ def test_content_text_of_a_string_a_list_and_nothing():
     assert content_text("hello") == "hello"
     parts = [{"type": "text", "text": "one"}, IMAGE, {"type": "text", "text": "two"}]
     assert content_text(parts) == "one\ntwo"
-    assert content_text(parts, placeholders=True) == "one\n[image_url]\ntwo"
+    shown = content_text(parts, placeholders=True)  # an image: its type, size, hash
+    assert shown.startswith("one\n[image image/png, 0.0 KB, sha256 ") and shown.endswith("]\ntwo")
+    other = [{"type": "input_audio", "input_audio": {}}, {"type": "image_url", "image_url": {}}]
+    assert content_text(other, placeholders=True) == "[input_audio]\n[image]"
+    url = [{"type": "image_url", "image_url": {"url": "https://x/cat.png"}}]
+    assert content_text(url, placeholders=True) == "[image https://x/cat.png]"
     assert content_text(None) == ""
     assert content_text([{"type": "text", "text": 3}, "junk"]) == ""
 
