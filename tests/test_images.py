@@ -139,3 +139,21 @@ async def test_a_model_that_takes_no_images_asks_first(loopback, files):
         await pilot.pause()
         assert not any(r.path.endswith("/chat/completions") for r in loopback.requests)
         assert len(app.chat.attachments) == 1
+
+
+async def test_the_path_is_completed_as_it_is_typed(loopback, files):
+    (files / "\x1b[2Jevil.png").write_bytes(png())
+    app = make_app(loopback.base_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.chat.action_attach_image()
+        await until(pilot, lambda: isinstance(app.screen, PathScreen))
+        await pilot.press(*f"{files}/te")
+        field = app.screen.query_one(Input)
+        await until(pilot, lambda: field._suggestion == f"{files}/teal.png")
+        await pilot.press("right", "enter")  # → takes the completion
+        await until(pilot, lambda: len(app.chat.attachments) == 1)
+        assert app.chat.attachments[0].name == "teal.png"
+        from tui.app.screens.path import PathSuggester
+
+        # a name that would steer the terminal is never offered
+        assert await PathSuggester().get_suggestion(f"{files}/\x1b") is None

@@ -54,7 +54,10 @@ class AttachActions:
     async def action_attach_image(self) -> None:
         screen: Any = self
         text = await screen.app.push_screen_wait(
-            PathScreen("Attach an image (a PNG, JPEG, GIF or WebP file, or an https:// URL):")
+            PathScreen(
+                "Attach an image (a PNG, JPEG, GIF or WebP file, or an https:// URL):",
+                placeholder="path/to/image.png  (→ completes)",
+            )
         )
         if text:
             self.attach(text)
