@@ -17,6 +17,7 @@ from textual.widgets import Static, Tab, Tabs
 
 from ...core.logprobs import TokenProb, band_of, parts, percent, summary, tokens
 from ...core.sanitize import neutralize
+from ..safe import safe
 from ..widgets.token_map import BAND_COLOURS, TokenMap, legend
 
 BAR = 20  # cells of the widest probability bar
@@ -82,8 +83,8 @@ class LogprobsScreen(ModalScreen[None]):
         with Vertical():
             yield Static(Content(neutralize(self._title)), id="lp-title")
             if len(self._parts) > 1:
-                yield Tabs(*(Tab(p, id=f"lp-{p}") for p in self._parts))
-            yield Static(self._summary(), id="lp-summary")
+                yield Tabs(*(Tab(safe(p), id=f"lp-{p}") for p in self._parts))
+            yield Static(self.safe_summary(), id="lp-summary")
             yield Static(
                 Content.assemble("probability: ", *legend(), "  (as reported)"),
                 id="lp-legend",
@@ -100,7 +101,7 @@ class LogprobsScreen(ModalScreen[None]):
         self.query_one(TokenMap).focus()
         self._show(0)
 
-    def _summary(self) -> Content:
+    def safe_summary(self) -> Content:
         s = summary(self._tokens)
         if not s.count:
             return Content("This reply carries no token probabilities.")
@@ -144,5 +145,5 @@ class LogprobsScreen(ModalScreen[None]):
             return
         self._tokens = tokens(self._logprobs, event.tab.id.removeprefix("lp-"))
         self.query_one(TokenMap).set_tokens(self._tokens)
-        self.query_one("#lp-summary", Static).update(self._summary())
+        self.query_one("#lp-summary", Static).update(self.safe_summary())
         self._show(0)

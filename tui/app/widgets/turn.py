@@ -96,7 +96,7 @@ class TurnView(Vertical):
             head = "Assistant"
             if self.turn.replies > 1:
                 head += f"  ‹ {self.turn.reply_no + 1}/{self.turn.replies} ›  alt+←/→"
-            yield Static(self.header or Content(head), classes="reply-head")
+            yield Static(self.safe_head(head), classes="reply-head")
             if self._n > 1:
                 yield Tabs(
                     *[Tab(self.safe_label(i), id=f"c{i}") for i in range(self._n)],
@@ -109,6 +109,11 @@ class TurnView(Vertical):
                     view.display = self.columns or i == self.active or self._n == 1
                     yield view
             yield Static("", classes="meta", markup=False)
+
+    def safe_head(self, default: str) -> Content:
+        """The reply's head line: the header given (made safe by whoever made it), else
+        ``default`` (our own words)."""
+        return self.header if self.header is not None else Content(default)
 
     async def on_mount(self) -> None:
         await self.first_draw()
