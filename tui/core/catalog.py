@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from .events import TurnChanged
 from .turn import Turn
 from .usage import Price
 
@@ -81,3 +82,34 @@ class Catalog:
             except Exception:  # an endpoint without /models: no price, and no retry
                 self._failed = True
         return self.priced(turn)
+
+
+class ModelList:
+    """What a chat session offers of its catalog (mixed into ChatSession): the model
+    list, what the selected model supports, and a finished reply's cost."""
+
+    catalog: Catalog
+    conversation: Any
+
+    def emit(self, event: Any) -> None:  # (ChatSession's)
+        raise NotImplementedError
+
+    async def models(self) -> list[Any]:
+        """The endpoint's models (GET /models once; raises what the client raises)."""
+        return await self.catalog.models()
+
+    def forget_models(self) -> None:
+        self.catalog.forget()
+
+    def supported_parameters(self) -> list[str] | None:
+        """What the selected model lists as supported (None when not known)."""
+        info = self.catalog.info(self.conversation.model)
+        return info.supported_parameters if info else None
+
+    async def price(self, turn: Turn) -> bool:
+        """Give a finished reply its cost (the model list read once when not known);
+        listeners hear :class:`TurnChanged` when it got one."""
+        if await self.catalog.price(turn):
+            self.emit(TurnChanged(turn))
+            return True
+        return False

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .sendcheck import Doubt
@@ -43,3 +43,18 @@ class Plan:
     @property
     def ready(self) -> bool:
         return self.request is not None and self.blocked is None and self.doubt is None
+
+
+@dataclass
+class Confirmations:
+    """Doubts the user said yes to, kept until they no longer apply."""
+
+    json: bool = False  # until the parameters change
+    cut: set[str] = field(default_factory=set)  # interrupted turns let go as history
+
+    def settled(self, doubt: Doubt, confirmed: frozenset[str], cut_turns: list[Turn]) -> bool:
+        """Whether ``doubt`` was answered already (``cut_turns``: the interrupted turns
+        the request would send as history)."""
+        if doubt.kind in confirmed or (doubt.kind == "json" and self.json):
+            return True
+        return doubt.kind == "cut" and all(t.id in self.cut for t in cut_turns)

@@ -20,12 +20,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ..api.errors import APIError, InvalidParameter
 from ..api.shapes import with_text
-from .catalog import Catalog
+from .catalog import Catalog, ModelList
 from .conversation import Conversation, Turn
 from .events import (
     Checkpoint,
@@ -39,8 +39,8 @@ from .events import (
 from .images import user_content
 from .paramspec import hints
 from .paramstate import ParamState
-from .plan import Blocked, Plan
-from .sendcheck import Doubt, blocker, doubts, result_messages
+from .plan import Blocked, Confirmations, Plan
+from .sendcheck import blocker, doubts, result_messages
 from .variants import variant_requests
 
 if TYPE_CHECKING:
@@ -53,15 +53,7 @@ SAVE_EVERY = 3.0  # seconds between saves of a reply still arriving
 Listener = Callable[[Event], None]
 
 
-@dataclass
-class _Confirmations:
-    """Doubts the user said yes to, kept until they no longer apply."""
-
-    json: bool = False  # until the parameters change
-    cut: set[str] = field(default_factory=set)  # interrupted turns let go as history
-
-
-class ChatSession:
+class ChatSession(ModelList):
     def __init__(
         self,
         conversation: Conversation,
@@ -77,7 +69,7 @@ class ChatSession:
         self.active: Turn | None = None  # started, not finished
         self.last_exchange: Any = None
         self._listeners: list[Listener] = []
-        self._confirmed = _Confirmations()
+        self._confirmed = Confirmations()
         self._request: ChatRequest | None = None
         self._requests: dict[str, ChatRequest] = {}  # each running turn's (variants)
         self._http: asyncio.Task[None] | None = None
@@ -104,7 +96,7 @@ class ChatSession:
         """Switch to another conversation (nothing may be running)."""
         self.conversation = conversation
         self.params.load(conversation.params)
-        self._confirmed = _Confirmations()
+        self._confirmed = Confirmations()
 
     @property
     def toolset(self) -> Any:
@@ -157,28 +149,6 @@ class ChatSession:
 
     def hints(self, body: dict[str, Any]) -> list[str]:
         return hints(self.conversation.params, body["messages"])
-
-    # -- the model list ---------------------------------------------------------------
-
-    async def models(self) -> list[Any]:
-        """The endpoint's models (GET /models once; raises what the client raises)."""
-        return await self.catalog.models()
-
-    def forget_models(self) -> None:
-        self.catalog.forget()
-
-    def supported_parameters(self) -> list[str] | None:
-        """What the selected model lists as supported (None when not known)."""
-        info = self.catalog.info(self.conversation.model)
-        return info.supported_parameters if info else None
-
-    async def price(self, turn: Turn) -> bool:
-        """Give a finished reply its cost (the model list read once when not known);
-        listeners hear :class:`TurnChanged` when it got one."""
-        if await self.catalog.price(turn):
-            self.emit(TurnChanged(turn))
-            return True
-        return False
 
     # -- every way to send ------------------------------------------------------------
 
@@ -282,16 +252,10 @@ class ChatSession:
                 return replace(plan, blocked=blocked)
             plan = replace(plan, request=variants[0], variants=tuple(variants))
         for doubt in doubts(conv, input_messages, upto, request.body()):
-            if self._settled(doubt, confirmed, upto):
+            if self._confirmed.settled(doubt, confirmed, conv.interrupted_turns(upto)):
                 continue
             return replace(plan, doubt=doubt)
         return plan
-
-    def _settled(self, doubt: Doubt, confirmed: frozenset[str], upto: int | None) -> bool:
-        if doubt.kind in confirmed or (doubt.kind == "json" and self._confirmed.json):
-            return True
-        cut = self.conversation.interrupted_turns(upto)
-        return doubt.kind == "cut" and all(t.id in self._confirmed.cut for t in cut)
 
     # -- running a turn ---------------------------------------------------------------
 
