@@ -196,7 +196,7 @@ class StreamAccumulator:
             lp = state.logprobs if state.logprobs is not None else {}
             for key in ("content", "refusal"):
                 items = choice.logprobs.get(key)
-                if items:
+                if items and isinstance(items, list):  # (anything else: left out)
                     lp.setdefault(key, []).extend(fix_value(items))
             state.logprobs = lp
         if choice.finish_reason:
@@ -348,9 +348,14 @@ class StreamAccumulator:
         """llama.cpp's measured rates (kept when they are finite non-negative numbers)."""
         for key, name in (("prompt_per_second", "prompt"), ("predicted_per_second", "gen")):
             value = raw.get(key)
-            number = isinstance(value, int | float) and not isinstance(value, bool)
-            if number and math.isfinite(value) and value >= 0:
-                self.server_rates[name] = round(float(value), 1)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                continue
+            try:
+                rate = float(value)
+            except OverflowError:
+                continue
+            if math.isfinite(rate) and rate >= 0:
+                self.server_rates[name] = round(rate, 1)
         self._meta_dirty = True
 
     def timings_dict(self) -> dict[str, Any]:

@@ -13,6 +13,9 @@ from __future__ import annotations
 
 OPEN = "<think>"
 CLOSE = "</think>"
+# Leading whitespace is held back at most this long (then it is the answer): a server
+# streaming only whitespace must not make each piece re-read all of it.
+HOLD_MAX = 4096
 
 
 def _held(text: str, tag: str) -> int:
@@ -46,7 +49,7 @@ class ThinkSplitter:
                 stripped = buf.lstrip()
                 if stripped.startswith(OPEN):
                     self._state, buf = "think", stripped[len(OPEN) :]
-                elif not stripped or OPEN.startswith(stripped):
+                elif (not stripped or OPEN.startswith(stripped)) and len(buf) < HOLD_MAX:
                     self._held = buf  # whitespace, or maybe a tag cut short: wait
                     break
                 else:

@@ -9,7 +9,9 @@ The cost is size: a 2 MB photo grows the conversation by about 2.7 MB. Plain Pyt
 from __future__ import annotations
 
 import base64
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,23 +70,40 @@ def from_path(path: str, detail: str = "auto") -> Attachment:
     """An image file as an attachment. Raises :class:`ImageError` saying why not."""
     p = Path(path.strip().strip("'\"")).expanduser()
     try:
-        size = p.stat().st_size
-        if not p.is_file():
-            raise ImageError(f"{p}: not a file")
-        if size > MAX_BYTES:
-            raise ImageError(
-                f"{p.name} is {human_size(size)}: images are sent up to 20 MB; make it smaller"
-            )
-        data = p.read_bytes()
+        data = read_regular(str(p), MAX_BYTES + 1)
     except FileNotFoundError:
         raise ImageError(f"{p}: no such file") from None
     except OSError as exc:
         raise ImageError(f"{p}: {exc.strerror or exc}") from None
+    if data is None:
+        raise ImageError(f"{p}: not a file")
+    if len(data) > MAX_BYTES:
+        raise ImageError(f"{p.name} is over 20 MB: images are sent up to 20 MB; make it smaller")
     mime = sniff(data[:16])
     if mime is None:
         raise ImageError(f"{p.name} is not a PNG, JPEG, GIF or WebP image")
     url = f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
     return Attachment(p.name, url, mime, len(data), detail)
+
+
+def read_regular(path: str, limit: int) -> bytes | None:
+    """Up to ``limit`` bytes of a regular file, or None when it is not one (a FIFO, a
+    device, a folder). Opened without blocking and checked on the open descriptor, so a
+    path swapped for a FIFO between a check and the read cannot hang the app."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        chunks, left = [], limit
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def from_url(url: str, detail: str = "auto") -> Attachment:

@@ -34,7 +34,10 @@ def band_of(prob: float | None) -> int:
 def _logprob(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an integer too big for a float: not a log probability
+        return None
     if math.isnan(value) or value > 1e-9:
         return None
     return max(value, -1e9)  # -inf: probability 0
@@ -70,7 +73,8 @@ def _token(entry: Any) -> TokenProb | None:
     if not isinstance(entry, dict) or not isinstance(entry.get("token"), str):
         return None
     top: list[Alternative] = []
-    for alt in entry.get("top_logprobs") or []:
+    alts = entry.get("top_logprobs")
+    for alt in alts if isinstance(alts, list) else []:
         if isinstance(alt, dict) and isinstance(alt.get("token"), str):
             top.append(Alternative(alt["token"], _logprob(alt.get("logprob"))))
     top.sort(key=lambda a: -math.inf if a.logprob is None else a.logprob, reverse=True)

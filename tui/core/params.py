@@ -19,8 +19,7 @@ def parse_param(text: str) -> tuple[str, Any]:
     if not sep or not key:
         raise InvalidParameter(key or text, f"expected KEY=VALUE, got {text!r}")
     try:
-        # NaN and Infinity are not JSON (Python's parser takes them; a server's would not)
-        value = json.loads(raw, parse_constant=_not_json)
+        value = loads_strict(raw)
     except ValueError:
         value = raw
     return key, value
@@ -28,6 +27,23 @@ def parse_param(text: str) -> tuple[str, Any]:
 
 def _not_json(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):  # 1e400: no server reads it back
+        raise ValueError(f"{text} is too large a number")
+    return value
+
+
+def loads_strict(text: str) -> Any:
+    """JSON typed or pasted by a user: NaN, Infinity and numbers too large for a float
+    are refused (Python's parser takes them; a server's would not), and so is nesting
+    too deep to parse (RecursionError), all as ValueError."""
+    try:
+        return json.loads(text, parse_constant=_not_json, parse_float=_finite)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
 
 
 def load_tools(text: str, source: str = "tools file") -> list[dict[str, Any]]:

@@ -6,9 +6,9 @@ text is invalid) and the error go out."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from .params import loads_strict
 from .paramspec import (
     SPEC_BY_NAME,
     SPECS,
@@ -90,7 +90,7 @@ class ParamState:
         :attr:`conflicts` and not sent."""
         text = text.strip()
         try:
-            value = json.loads(text) if text else {}
+            value = loads_strict(text) if text else {}
         except ValueError as exc:
             self.errors[EXTRA] = f"extra body: not JSON ({exc})"
             return self.errors[EXTRA]

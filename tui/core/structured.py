@@ -8,6 +8,7 @@ import json
 import re
 from typing import Any
 
+from .params import loads_strict
 from .tools import schema_problems, strict_problems
 
 NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -31,7 +32,7 @@ def make_format(
     if not NAME.match(name):
         problems.append("name: 1 to 64 letters, digits, _ or - (the API's rule)")
     try:
-        schema = json.loads(schema_text)
+        schema = loads_strict(schema_text)
     except ValueError as exc:
         return None, [*problems, f"schema: not JSON ({exc})"]
     if not isinstance(schema, dict):
@@ -52,6 +53,8 @@ def check_reply(content: str, block: dict[str, Any]) -> tuple[bool, str]:
     name = block.get("name") if isinstance(block.get("name"), str) else "the schema"
     try:
         value = json.loads(content)
+    except RecursionError:
+        return False, f"schema {name}: ✗ JSON nested too deeply to check"
     except ValueError as exc:
         return False, f"schema {name}: ✗ not JSON ({exc})"
     schema = block.get("schema")

@@ -14,14 +14,17 @@ count."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, DecimalException
 from typing import Any
 
 NO_USAGE = "no usage reported"
 
 
+MAX_TOKENS = 10**12  # a count above this is junk, not usage
+
+
 def _count(value: Any) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_TOKENS:
         return None
     return value
 
@@ -71,16 +74,27 @@ class Tokens:
         return " · ".join(parts)
 
 
-def _price(value: Any) -> Decimal | None:
+MAX_PRICE = Decimal(1000)  # dollars per token: anything above is junk, not a price
+MAX_AMOUNT = Decimal(10) ** 12  # dollars: a saved cost above this is junk
+
+
+def _decimal(value: Any, cap: Decimal) -> Decimal | None:
+    """A non-negative finite number up to ``cap``, or None (junk from outside)."""
     if isinstance(value, bool) or value is None:
         return None
     try:
         d = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
+        if not d.is_finite() or d < 0 or d > cap:  # -1 means "unknown" on some routers
+            return None
+        if d.adjusted() < -18:  # below a billionth of a billionth: nothing (and short)
+            return Decimal(0)
+        return d + 0  # (rounds to the context's precision)
+    except (DecimalException, ValueError):
         return None
-    if not d.is_finite() or d < 0:  # -1 means "unknown" on some routers
-        return None
-    return d
+
+
+def _price(value: Any) -> Decimal | None:
+    return _decimal(value, MAX_PRICE)
 
 
 @dataclass(frozen=True)
@@ -99,10 +113,19 @@ class Price:
 
     def cost(self, usage: Any) -> dict[str, Any] | None:
         """What ``usage`` cost at these prices, in dollars (strings: exact decimals), or
-        None when a needed count or price is missing."""
+        None when a needed count or price is missing (or the figures are absurd)."""
+        try:
+            return self._cost(usage)
+        except DecimalException:
+            return None
+
+    def _cost(self, usage: Any) -> dict[str, Any] | None:
         tokens = Tokens.of(usage)
         if tokens is None:
             return None
+        for key in ("prompt_tokens", "completion_tokens"):
+            if usage.get(key) is not None and _count(usage[key]) is None:
+                return None  # a count that is junk: no cost, rather than part of one
         parts: dict[str, Decimal] = {}
         for name, count, price in (
             ("prompt", tokens.prompt, self.prompt),
@@ -140,12 +163,16 @@ def _plain(d: Decimal) -> str:
 def dollars(amount: Any) -> str:
     """``$0.0123``: cents and up to two more digits below a dollar, cents above; a tiny
     amount keeps its first significant digits instead of showing $0.00."""
+    d = _decimal(amount, MAX_AMOUNT)
+    if d is None:
+        return "$?"
     try:
-        d = Decimal(str(amount))
-    except (InvalidOperation, ValueError):
+        return _dollars(d)
+    except DecimalException:
         return "$?"
-    if not d.is_finite():
-        return "$?"
+
+
+def _dollars(d: Decimal) -> str:
     if d == 0:
         return "$0"
     if abs(d) >= 1:
@@ -187,7 +214,7 @@ class Totals:
         self.prompt += tokens.prompt or 0
         self.completion += tokens.completion or 0
         if isinstance(cost, dict):
-            amount = _price(cost.get("total"))
+            amount = _decimal(cost.get("total"), MAX_AMOUNT)
             if amount is not None:
                 self.cost += amount
                 self.costed += 1

@@ -93,11 +93,10 @@ def image_path(text: str) -> str | None:
     text = text.strip("'\"")
     if not text or not (text.startswith(("/", "~")) or text[1:3] == ":\\"):
         return None
-    from ...core.images import sniff
+    from ...core.images import read_regular, sniff
 
     try:
-        with open(os.path.expanduser(text), "rb") as f:
-            head = f.read(16)
+        head = read_regular(os.path.expanduser(text), 16)  # (a FIFO never blocks)
     except OSError:
         return None
-    return text if sniff(head) else None
+    return text if head is not None and sniff(head) else None

@@ -3,6 +3,7 @@ side-by-side columns."""
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from typing import TYPE_CHECKING, Any
@@ -70,6 +71,7 @@ class TurnView(Vertical):
         self.inner = inner
         self.header = header
         self.model_info: Any = None  # model id -> what /models says of it (the TEE mark)
+        self._schema_said: tuple[tuple[int, int], str] | None = None
         self.json_mode = json_mode
         self.columns = columns
         self.active = turn.chosen
@@ -264,7 +266,10 @@ class TurnView(Vertical):
         state = self.shown_choice() if block is not None else None
         if block is None or state is None or not state.content:
             return []
-        return [check_reply(state.content, block)[1]]
+        key = (self.active, len(state.content))  # checked once per choice shown
+        if self._schema_said is None or self._schema_said[0] != key:
+            self._schema_said = (key, check_reply(state.content, block)[1])
+        return [self._schema_said[1]]
 
     def _update_meta(self, text: str | None = None) -> None:
         self._meta_drawn = self._meta_text() if text is None else text
@@ -299,7 +304,7 @@ class TurnView(Vertical):
             parts.append(f"{timings['tokens_per_s']:.1f} tok/s")
         server = timings.get("server_tokens_per_s")
         if isinstance(server, dict) and server:  # llama.cpp's own measurement
-            rates = [f"{k} {v:,.1f}" for k, v in server.items() if isinstance(v, int | float)]
+            rates = [f"{k} {v:,.1f}" for k, v in server.items() if _finite(v)]
             parts.append("server tok/s: " + ", ".join(rates))
         if not t.pending:
             parts.extend(self._schema_check())
@@ -378,3 +383,14 @@ class TurnView(Vertical):
     def content_of(self, index: int | None = None) -> str:
         state = self._state(self.active if index is None else index)
         return (state.content or "") if state is not None else ""
+
+
+def _finite(value: object) -> bool:
+    """A number a saved file may hold that can be shown (not a bool, inf, NaN or an
+    integer too big for a float)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
