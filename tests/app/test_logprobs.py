@@ -231,3 +231,11 @@ def test_layout_wraps_between_tokens_and_cuts_only_what_cannot_fit():
     # the newline ends its row; 12 x's are cut at 8; the wide characters fit after them
     assert text == ["Hello", " world↵", "xxxxxxxx", "xxxx日本"]
     assert where[0] == (0, 0) and where[1] == (1, 0)
+
+
+def test_a_zero_width_token_gets_a_cell_to_click():
+    from tui.app.widgets.token_map import layout
+    from tui.core.logprobs import TokenProb
+
+    rows, _ = layout([TokenProb("a", -0.1), TokenProb("\u200b", -0.1), TokenProb("b", -0.1)], 20)
+    assert "".join(p.text for p in rows[0]) == "a∅b"

@@ -62,8 +62,8 @@ def layout(tokens: list[TokenProb], width: int) -> tuple[list[list[Piece]], list
     where: list[tuple[int, int]] = []
     for i, tok in enumerate(tokens):
         parts = shown_token(tok.token) or [""]
-        if not tok.token:
-            parts = ["∅"]  # an empty token still gets a cell to stand on
+        if not tok.token or not any(cell_len(part) for part in parts):
+            parts = ["∅"]  # an empty (or zero-width) token still gets a cell to stand on
         first = True
         for n, part in enumerate(parts):
             text = part
