@@ -10,8 +10,7 @@ import pytest
 
 from tui.api.accumulate import StreamAccumulator
 from tui.api.think import ThinkSplitter
-from tui.app.widgets.composer import image_path
-from tui.core.images import ImageError, from_path
+from tui.core.images import ImageError, from_path, pasted_image_path
 from tui.core.logprobs import tokens
 from tui.core.params import parse_param
 from tui.core.paramstate import ParamState
@@ -72,7 +71,7 @@ def test_a_fifo_or_a_device_is_not_an_image_and_never_blocks(tmp_path):
     os.mkfifo(fifo)
     (tmp_path / "link.png").symlink_to(fifo)
     for path in (fifo, tmp_path / "link.png", "/dev/zero"):
-        assert image_path(str(path)) is None
+        assert pasted_image_path(str(path)) is None
         with pytest.raises(ImageError, match="not a file"):
             from_path(str(path))
 

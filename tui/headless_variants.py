@@ -4,23 +4,14 @@ header naming each variant's overrides, or one JSON object ``{"variants": [...]}
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from .api.textfix import fix_surrogates
-from .core.sanitize import json_safe, neutralize
+from .core.sanitize import neutralize
 from .core.session import ChatSession, Plan
 from .core.turn import Turn
 from .core.variants import describe
-
-EXIT_OK, EXIT_API, EXIT_UNVERIFIED = 0, 1, 3
-
-
-def _redacted(value: Any, redact: Callable[[str], str]) -> Any:
-    if isinstance(value, dict):
-        return {k: _redacted(v, redact) for k, v in value.items()}
-    return redact(value) if isinstance(value, str) else value
+from .headless import EXIT_API, EXIT_OK, EXIT_UNVERIFIED, _json_line, _redacted
 
 
 async def run_variants(
@@ -66,8 +57,7 @@ async def run_variants(
             result["verification"] = checked.to_dict()
         results.append(result)
     if json_out:
-        text = json.dumps({"variants": results}, ensure_ascii=False)
-        out.write(json_safe(fix_surrogates(text)) + "\n")
+        out.write(_json_line({"variants": results}))
     else:
         _print(results, out, safe)
     out.flush()

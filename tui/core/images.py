@@ -68,7 +68,7 @@ class Attachment:
 
 def from_path(path: str, detail: str = "auto") -> Attachment:
     """An image file as an attachment. Raises :class:`ImageError` saying why not."""
-    p = Path(path.strip().strip("'\"")).expanduser()
+    p = Path(_local(path)).expanduser()
     try:
         data = read_regular(str(p), MAX_BYTES + 1)
     except FileNotFoundError:
@@ -113,14 +113,35 @@ def from_url(url: str, detail: str = "auto") -> Attachment:
     return Attachment(url, url, detail=detail)
 
 
+def _local(text: str) -> str:
+    """A pasted path as a path: ``file://`` and surrounding quotes taken off."""
+    text = text.strip()
+    if text.startswith("file://"):
+        text = text[len("file://") :]
+    return text.strip("'\"")
+
+
 def from_text(text: str, detail: str = "auto") -> Attachment:
     """A path or a URL, as typed or pasted (a dropped file pastes its path)."""
     text = text.strip()
     if text.startswith(("http://", "https://")):
         return from_url(text, detail)
-    if text.startswith("file://"):
-        text = text[len("file://") :]
-    return from_path(text, detail)
+    return from_path(_local(text), detail)
+
+
+def pasted_image_path(text: str) -> str | None:
+    """The path in pasted text, when it is one line naming an image file (a file dropped
+    on the terminal); None otherwise. Never blocks (see :func:`read_regular`)."""
+    if "\n" in text.strip() or len(text) > 4096:
+        return None
+    path = _local(text)
+    if not path or not (path.startswith(("/", "~")) or path[1:3] == ":\\"):
+        return None
+    try:
+        head = read_regular(os.path.expanduser(path), 16)
+    except OSError:
+        return None
+    return path if head is not None and sniff(head) else None
 
 
 def user_content(text: str, attachments: list[Attachment]) -> Any:

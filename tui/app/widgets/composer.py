@@ -3,13 +3,12 @@ newline. What was typed stays until a send succeeds."""
 
 from __future__ import annotations
 
-import os
-
 from textual import events
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import TextArea
 
+from ...core.images import pasted_image_path
 from .keys import InOrderKeys
 
 
@@ -34,7 +33,7 @@ class Composer(InOrderKeys, TextArea):
     async def on_paste(self, event: events.Paste) -> None:
         # Runs before TextArea's own paste handler: a dropped image file is attached,
         # not typed in.
-        path = image_path(event.text)
+        path = pasted_image_path(event.text)
         if path is not None:
             event.stop()
             event.prevent_default()
@@ -81,22 +80,3 @@ class Composer(InOrderKeys, TextArea):
         self.load_text(text)
         self.move_cursor(self.document.end)
         self.scroll_cursor_visible()
-
-
-def image_path(text: str) -> str | None:
-    """The path in pasted text, when it is one line naming an image file."""
-    text = text.strip()
-    if "\n" in text or len(text) > 4096:
-        return None
-    if text.startswith("file://"):
-        text = text[len("file://") :]
-    text = text.strip("'\"")
-    if not text or not (text.startswith(("/", "~")) or text[1:3] == ":\\"):
-        return None
-    from ...core.images import read_regular, sniff
-
-    try:
-        head = read_regular(os.path.expanduser(text), 16)  # (a FIFO never blocks)
-    except OSError:
-        return None
-    return text if head is not None and sniff(head) else None
