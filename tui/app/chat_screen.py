@@ -295,4 +295,5 @@ class ChatScreen(
         sidebar = self.query_one(ParamSidebar)
         params = self.session.params
         sidebar.set_values(conversation.model, conversation.system, params.values, params.extra)
+        self.sync_model_facts()
         await self.show_conversation()

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .events import TurnChanged
+from .paramspec import EXTRA_SPEC_BY_NAME
 from .turn import Turn
 from .usage import Price
 
@@ -84,12 +85,18 @@ class Catalog:
         return self.priced(turn)
 
 
+def _llama_like(model: Any) -> bool:
+    """A /models entry served by llama.cpp (owned_by "llamacpp") or vLLM ("vllm")."""
+    return str(getattr(model, "owned_by", "") or "").lower() in ("llamacpp", "vllm")
+
+
 class ModelList:
     """What a chat session offers of its catalog (mixed into ChatSession): the model
     list, what the selected model supports, and a finished reply's cost."""
 
     catalog: Catalog
     conversation: Any
+    params: Any
 
     def emit(self, event: Any) -> None:  # (ChatSession's)
         raise NotImplementedError
@@ -105,6 +112,21 @@ class ModelList:
         """What the selected model lists as supported (None when not known)."""
         info = self.catalog.info(self.conversation.model)
         return info.supported_parameters if info else None
+
+    def offers_server_extras(self) -> bool:
+        """Whether the sidebar offers fields for top_k, min_p and repetition_penalty: the
+        selected model lists one as supported, the endpoint's models say llama.cpp or
+        vLLM, a reply came with llama.cpp's timings, or the extra body sets one."""
+        names = set(EXTRA_SPEC_BY_NAME)
+        if names & set(self.supported_parameters() or ()):
+            return True
+        if any(_llama_like(m) for m in self.catalog.known or ()):
+            return True
+        if names & set(self.params.extra):
+            return True
+        return any(
+            (t.timings or {}).get("server_tokens_per_s") for t in self.conversation.turns[-20:]
+        )
 
     async def price(self, turn: Turn) -> bool:
         """Give a finished reply its cost (the model list read once when not known);

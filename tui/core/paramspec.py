@@ -165,6 +165,43 @@ SPECS: tuple[ParamSpec, ...] = (
 
 SPEC_BY_NAME = {s.name: s for s in SPECS}
 
+# Sampling keys of llama.cpp, vLLM and OpenRouter that the API reference does not have: the
+# sidebar offers fields for them (shortcuts into the extra body, where they are kept) when
+# the server looks like llama.cpp or vLLM, or the model lists them as supported.
+EXTRA_SPECS: tuple[ParamSpec, ...] = (
+    ParamSpec(
+        "top_k",
+        "int",
+        "Sample only from the k most likely tokens (llama.cpp, vLLM, OpenRouter); "
+        "0 (llama.cpp) or -1 (vLLM) turns it off.",
+        "-1 or more",
+        -1,
+        None,
+        1,
+    ),
+    ParamSpec(
+        "min_p",
+        "float",
+        "Drop tokens less likely than min_p times the most likely one (llama.cpp, vLLM, "
+        "OpenRouter); 0 turns it off.",
+        "0–1",
+        0,
+        1,
+        0.01,
+    ),
+    ParamSpec(
+        "repetition_penalty",
+        "float",
+        "Above 1 discourages repeating tokens of the prompt and the reply, below 1 "
+        "encourages it (vLLM, OpenRouter); 1 turns it off.",
+        "0–2",
+        0,
+        2,
+        0.05,
+    ),
+)
+EXTRA_SPEC_BY_NAME = {s.name: s for s in EXTRA_SPECS}
+
 
 class ParamValueError(ValueError):
     pass

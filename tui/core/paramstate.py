@@ -10,6 +10,7 @@ from typing import Any
 
 from .params import loads_strict
 from .paramspec import (
+    EXTRA_SPEC_BY_NAME,
     SPEC_BY_NAME,
     SPECS,
     ParamValueError,
@@ -105,6 +106,22 @@ class ParamState:
             and not (k == "response_format" and _schema_format(v) and not self.values.get(k))
         ]
         self.extra = {k: v for k, v in value.items() if k not in self.conflicts}
+        return None
+
+    def type_extra_field(self, name: str, text: str) -> str | None:
+        """Text typed in the field of a known extra (``top_k``, ``min_p``,
+        ``repetition_penalty``): set in the extra body, or taken out of it when empty.
+        Returns the error, if any (the value from before stays)."""
+        try:
+            value = parse_value(EXTRA_SPEC_BY_NAME[name], text)
+        except ParamValueError as exc:
+            self.errors[name] = str(exc)
+            return self.errors[name]
+        self.errors.pop(name, None)
+        if value is None:
+            self.extra.pop(name, None)
+        else:
+            self.extra[name] = value
         return None
 
     def value(self, name: str) -> Any:

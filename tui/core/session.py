@@ -116,6 +116,12 @@ class ChatSession(ModelList):
         self._params_changed()
         return error
 
+    def type_extra_field(self, name: str, text: str) -> str | None:
+        """Text typed in a known extra's field (top_k, min_p, repetition_penalty)."""
+        error = self.params.type_extra_field(name, text)
+        self._params_changed()
+        return error
+
     def type_extra(self, text: str) -> str | None:
         """The extra body as typed: its error, if any; ``params.conflicts`` names the keys
         left out (see :class:`ParamState`)."""

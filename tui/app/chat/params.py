@@ -7,6 +7,7 @@ from typing import Any
 
 from textual import work
 
+from ...core.paramspec import EXTRA_SPEC_BY_NAME
 from ...core.session import ChatSession
 from ..screens.model_picker import ModelPickerScreen
 from ..widgets.composer import Composer
@@ -31,6 +32,17 @@ class ParamActions:
         elif event.name == "extra_body":
             error = session.type_extra(event.value)
             sidebar.show_extra(error, session.params.conflicts)
+            if error is None:
+                sidebar.fill_server_extras(session.params.extra)
+            screen.update_topbar()
+            self.refresh_preview()
+            self.sync_model_facts()
+            return
+        elif event.name in EXTRA_SPEC_BY_NAME:
+            error = session.type_extra_field(event.name, event.value)
+            sidebar.show_param(event.name, session.params.extra.get(event.name), error)
+            if error is None:
+                sidebar.show_extra_body(session.params.extra)
             screen.update_topbar()
             self.refresh_preview()
             return
@@ -40,7 +52,15 @@ class ParamActions:
         sidebar.show_param(event.name, params.value(event.name), params.errors.get(event.name))
         screen.update_topbar()
         self.refresh_preview()
-        sidebar.mark_unsupported(session.supported_parameters())
+        self.sync_model_facts()
+
+    def sync_model_facts(self) -> None:
+        """What the sidebar shows of the model and the server: parameters the model does
+        not list as supported, and the fields of llama.cpp/vLLM sampling keys."""
+        screen: Any = self
+        sidebar = screen.query_one(ParamSidebar)
+        sidebar.mark_unsupported(self.session.supported_parameters())
+        sidebar.offer_server_extras(self.session.offers_server_extras())
 
     def on_param_sidebar_edit_schema(self) -> None:
         self.action_structured()
@@ -73,7 +93,7 @@ class ParamActions:
         sidebar.set_model(model)
         screen.update_topbar()
         self.refresh_preview()
-        sidebar.mark_unsupported(self.session.supported_parameters())
+        self.sync_model_facts()
 
     def refresh_preview(self) -> None:
         screen: Any = self
@@ -101,6 +121,7 @@ class ParamActions:
             return
         if models and not self.session.conversation.model:
             self.use_model(models[0].id)
+        self.sync_model_facts()
 
     def action_pick_model(self) -> None:
         screen: Any = self

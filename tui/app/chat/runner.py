@@ -109,6 +109,8 @@ class TurnRunner:
             self.active_turn = None
             self._idle.set()
         screen.refresh_preview()
+        if (turn.timings or {}).get("server_tokens_per_s"):  # llama.cpp: sampling fields
+            screen.sync_model_facts()
         screen.query_one(RequestPreview).show_exchange(self.session.client.last_exchange)
         if self.session.should_verify(turn):
             screen.verify_turn(turn, quiet=True)

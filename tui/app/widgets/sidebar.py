@@ -56,6 +56,9 @@ class ParamSidebar(Vertical):
     ParamSidebar #legend { color: $text-muted; }
     ParamSidebar .label { text-style: bold; }
     ParamSidebar .unsupported .name { text-style: bold strike; }
+    ParamSidebar #server-extras { height: auto; display: none; }
+    ParamSidebar #server-extras.offered { display: block; }
+    ParamSidebar .subtitle { color: $text-muted; text-style: italic; margin: 0 0 1 0; }
     """
 
     class Changed(Message):
@@ -125,6 +128,7 @@ class ParamSidebar(Vertical):
         self.query_one("#schema-summary", Static).update(
             safe(schema_summary(self.initial_extra.get("response_format")))
         )
+        self.fill_server_extras(self.initial_extra)
         pending, self.pending = self.pending, []
         for call in pending:
             call()
@@ -177,6 +181,7 @@ class ParamSidebar(Vertical):
             self.query_one("#extra-body", FieldTextArea).show_exact(extra_text(extra))
         self.show_extra(None, [])
         self.show_schema(extra.get("response_format"))
+        self.fill_server_extras(extra)
         for f in self.query(ParamField).results(ParamField):
             f.set_value(values.get(f.spec.name))
 
@@ -239,6 +244,27 @@ class ParamSidebar(Vertical):
         status.update(safe(text))
         status.display = bool(text)
         self.query_one("#extra-body", FieldTextArea).set_class(bool(text), "-invalid")
+
+    def offer_server_extras(self, offered: bool) -> None:
+        """Show or hide the fields of top_k, min_p and repetition_penalty."""
+        if self.until_built(partial(self.offer_server_extras, offered)):
+            return
+        self.query_one("#server-extras").set_class(offered, "offered")
+
+    def fill_server_extras(self, extra: dict[str, Any]) -> None:
+        """The known extras' fields show what the extra body sets (a value that is not a
+        number shows as an error in its field: it is sent as written)."""
+        for f in self.query("#server-extras ParamField").results(ParamField):
+            value = extra.get(f.spec.name)
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            f.set_value(value if number else None)
+            if value is not None and not number:
+                f.show(None, f"the extra body sets {f.spec.name} to something not a number")
+
+    def show_extra_body(self, extra: dict[str, Any]) -> None:
+        """The extra body as the session holds it, after a known extra's field changed."""
+        with self.prevent(TextArea.Changed):
+            self.query_one("#extra-body", FieldTextArea).show_exact(extra_text(extra))
 
     @on(TextArea.Changed, "#extra-body")
     def _extra_typed(self, event: TextArea.Changed) -> None:

@@ -11,7 +11,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Button, Label, Select, Static
 
-from ...core.paramspec import SPECS
+from ...core.paramspec import EXTRA_SPECS, SPECS
 from ...core.structured import schema_format
 from .param_field import FieldInput, FieldTextArea, ParamField
 
@@ -56,6 +56,10 @@ class ParamFields(VerticalScroll):
             )
         for spec in SPECS:
             yield ParamField(spec, self.values.get(spec.name))
+        with Vertical(id="server-extras"):
+            yield Static(Content("Server sampling (kept in the extra body)"), classes="subtitle")
+            for spec in EXTRA_SPECS:
+                yield ParamField(spec)
         with Vertical(classes="field tools-field"):
             yield Label("structured output", classes="label")
             with Horizontal(id="schema-row"):
