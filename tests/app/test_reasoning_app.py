@@ -4,10 +4,11 @@ token estimate; the answer alone is sent back as history."""
 
 from __future__ import annotations
 
-from textual.widgets import Collapsible, Static
+from textual.widgets import Collapsible, Select, Static
 
-from tests.app.conftest import make_app, settle, until
+from tests.app.conftest import make_app, settle, sidebar_built, until
 from tests.loopback import Reply, chunk, sse
+from tui.core.conversation import Conversation
 
 SSE = [("Content-Type", "text/event-stream")]
 THINKING = ["<th", "ink>\nLet me ", "weigh teal against ochre.", "</thi"]
@@ -55,3 +56,33 @@ async def test_a_reply_cut_while_reasoning_keeps_its_box_open(loopback):
         (box,) = app.chat.query(Collapsible)
         assert box.collapsed is False
         assert app.chat.conversation.turns[-1].choices[0].reasoning == "long thought"
+
+
+async def test_resend_reasoning_is_picked_in_the_sidebar_and_sent(loopback):
+    events = [chunk(0, "", role="assistant"), chunk(0, "<think>hm</think>Yes"), chunk(0, "")]
+    loopback.enqueue(Reply.sse([*events, chunk(0, finish="stop"), "[DONE]"]))
+    loopback.enqueue(Reply.sse([chunk(0, "ok", finish="stop"), "[DONE]"]))
+    app = make_app(loopback.base_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sidebar_built(app, pilot)
+        await app.chat.send_text("q")
+        await settle(app, pilot)
+        pick = app.chat.query_one("#resend-reasoning", Select)
+        assert pick.value is Select.NULL  # off by default
+        pick.focus()
+        await pilot.press("enter", "down", "down", "enter")  # "as reasoning"
+        await pilot.pause()
+        assert pick.value == "reasoning"
+        assert app.chat.current_request_body()["messages"][1] == {
+            "role": "assistant",
+            "content": "Yes",
+            "reasoning": "hm",
+        }
+        await app.chat.send_text("again")
+        await settle(app, pilot)
+        assert loopback.requests[-1].json()["messages"][1]["reasoning"] == "hm"
+        assert app.chat.conversation.resend_reasoning == "reasoning"
+        # another conversation: its own setting (off) shows
+        await app.chat.load_conversation(Conversation(model="m"))
+        await pilot.pause()
+        assert pick.value is Select.NULL

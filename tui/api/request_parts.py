@@ -93,6 +93,11 @@ class AssistantMessage(_Strict):
     name: str | None = None
     tool_calls: list[ToolCall] | None = None
     function_call: FunctionCall | None = None
+    # A reply's reasoning sent back with the history, when the user asks (not in the
+    # API reference: DeepSeek, llama.cpp and vLLM read reasoning_content; OpenRouter,
+    # vLLM and Ollama reasoning).
+    reasoning_content: str | None = None
+    reasoning: str | None = None
 
     @model_validator(mode="after")
     def _has_something(self) -> AssistantMessage:

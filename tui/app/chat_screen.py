@@ -106,6 +106,9 @@ class ChatScreen(
         self.session.subscribe(self.session_event)
         if self.app.size.width < 100:
             self.add_class("no-sidebar")
+        self.query_one(ParamSidebar).show_resend_reasoning(
+            self.session.conversation.resend_reasoning
+        )
         await self.show_conversation()
         self.query_one(Composer).focus()
         if not self.conversation.model:
@@ -295,5 +298,6 @@ class ChatScreen(
         sidebar = self.query_one(ParamSidebar)
         params = self.session.params
         sidebar.set_values(conversation.model, conversation.system, params.values, params.extra)
+        sidebar.show_resend_reasoning(conversation.resend_reasoning)
         self.sync_model_facts()
         await self.show_conversation()

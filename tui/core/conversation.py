@@ -25,6 +25,10 @@ __all__ = ["INTERRUPTED_ERROR", "REPLY_FIELDS", "ChoiceRecord", "Conversation", 
 # elsewhere cannot make the store write or delete outside its folder.
 SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
+# The keys a reply's reasoning can be sent back under: DeepSeek, llama.cpp and vLLM read
+# ``reasoning_content``; OpenRouter, vLLM and Ollama ``reasoning``.
+RESEND_REASONING = ("reasoning_content", "reasoning")
+
 
 @dataclass
 class Conversation:
@@ -38,6 +42,9 @@ class Conversation:
     params: dict[str, Any] = field(default_factory=dict)
     toolset: ToolSettings = field(default_factory=ToolSettings)
     turns: list[Turn] = field(default_factory=list)
+    # Send each reply's reasoning back with the history, under this key (one of
+    # RESEND_REASONING); None (the default) sends only the answers.
+    resend_reasoning: str | None = None
 
     # -- history ----------------------------------------------------------------------
 
@@ -46,16 +53,20 @@ class Conversation:
         msgs: list[dict[str, Any]] = []
         if self.system.strip():
             msgs.append({"role": "system", "content": self.system})
-        return msgs + self._prior(len(self.turns) if upto is None else upto)
+        upto = len(self.turns) if upto is None else upto
+        return msgs + self._prior(upto, self.resend_reasoning)
 
-    def _prior(self, upto: int) -> list[dict[str, Any]]:
-        """The messages of the first ``upto`` turns: each input and the reply it got."""
+    def _prior(self, upto: int, reasoning_key: str | None = None) -> list[dict[str, Any]]:
+        """The messages of the first ``upto`` turns: each input and the reply it got (with
+        its reasoning under ``reasoning_key``, when given). Saved turns are rebuilt
+        without reasoning: a request that sent it is kept verbatim, so it stays exact
+        whatever the setting is later."""
         msgs: list[dict[str, Any]] = []
         for turn in self.turns[:upto]:
             msgs.extend(turn.input)
             chosen = turn.chosen_choice()
             if chosen is not None and not turn.pending and _usable(chosen):
-                msgs.append(chosen.message())
+                msgs.append(chosen.message(reasoning_key))
         return msgs
 
     # -- what each turn sent ----------------------------------------------------------
@@ -237,6 +248,7 @@ class Conversation:
             "system": self.system,
             "params": self.params,
             "tools": self.toolset.to_dict(),
+            "resend_reasoning": self.resend_reasoning,
             "turns": [t.to_dict() for t in self.turns],
         }
 
@@ -250,6 +262,8 @@ class Conversation:
             c.id = uuid.uuid4().hex  # never let a file's id name a path outside the store
         c.params = dict(d.get("params") or {})
         c.toolset = ToolSettings.from_dict(d.get("tools"))
+        if d.get("resend_reasoning") in RESEND_REASONING:
+            c.resend_reasoning = d["resend_reasoning"]
         c.turns = [Turn.from_dict(t) for t in d.get("turns") or []]
         return c
 

@@ -141,6 +141,7 @@ class Snapshot:
             "system": conv.system,
             "params": copy.deepcopy(conv.params),
             "tools": copy.deepcopy(conv.toolset.to_dict()),
+            "resend_reasoning": conv.resend_reasoning,
         }
         self.turns: list[_Saved] = []
         base: dict[str, Any] = _NO_PARAMS

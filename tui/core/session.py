@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from ..api.errors import APIError, InvalidParameter
 from ..api.shapes import with_text
 from .catalog import Catalog, ModelList
-from .conversation import Conversation, Turn
+from .conversation import RESEND_REASONING, Conversation, Turn
 from .events import (
     Checkpoint,
     ChoicesChanged,
@@ -109,6 +109,11 @@ class ChatSession(ModelList):
     def set_system(self, system: str) -> None:
         self.conversation.system = system
         self._params_changed()
+
+    def set_resend_reasoning(self, key: str | None) -> None:
+        """Send replies' reasoning back with the history under ``key``, or not (None)."""
+        self.conversation.resend_reasoning = key if key in RESEND_REASONING else None
+        self.conversation.touch()
 
     def type_param(self, name: str, text: str) -> str | None:
         """Text typed for a parameter: its error, if any (see :class:`ParamState`)."""

@@ -48,15 +48,19 @@ class ChoiceRecord:
     def to_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
-    def message(self) -> dict[str, Any]:
-        """The assistant message this choice contributes to the history (API shape)."""
-        return assistant_message(
+    def message(self, reasoning_key: str | None = None) -> dict[str, Any]:
+        """The assistant message this choice contributes to the history (API shape), with
+        its reasoning under ``reasoning_key`` when that is given and there is some."""
+        msg = assistant_message(
             self.index,
             content=self.content,
             refusal=self.refusal,
             tool_calls=self.tool_calls,
             function_call=self.function_call,
         )
+        if reasoning_key and self.reasoning:
+            msg[reasoning_key] = self.reasoning
+        return msg
 
 
 @dataclass

@@ -29,6 +29,10 @@ class ParamActions:
             session.set_system(event.value)
         elif event.name == "stop":
             session.type_stops(event.value)
+        elif event.name == "resend_reasoning":
+            session.set_resend_reasoning(event.value)
+            self.refresh_preview()
+            return
         elif event.name == "extra_body":
             error = session.type_extra(event.value)
             sidebar.show_extra(error, session.params.conflicts)

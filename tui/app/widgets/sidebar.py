@@ -245,6 +245,19 @@ class ParamSidebar(Vertical):
         status.display = bool(text)
         self.query_one("#extra-body", FieldTextArea).set_class(bool(text), "-invalid")
 
+    def show_resend_reasoning(self, key: str | None) -> None:
+        """The conversation's setting for sending reasoning back (None: not sent)."""
+        if self.until_built(partial(self.show_resend_reasoning, key)):
+            return
+        with self.prevent(Select.Changed):
+            self.query_one("#resend-reasoning", Select).value = key or Select.NULL
+
+    @on(Select.Changed, "#resend-reasoning")
+    def _resend_picked(self, event: Select.Changed) -> None:
+        event.stop()
+        value = event.value if isinstance(event.value, str) else None
+        self.post_message(self.Changed("resend_reasoning", value))
+
     def offer_server_extras(self, offered: bool) -> None:
         """Show or hide the fields of top_k, min_p and repetition_penalty."""
         if self.until_built(partial(self.offer_server_extras, offered)):

@@ -61,6 +61,26 @@ class ParamFields(VerticalScroll):
             for spec in EXTRA_SPECS:
                 yield ParamField(spec)
         with Vertical(classes="field tools-field"):
+            yield Label("resend reasoning", classes="label")
+            yield Select(
+                [
+                    ("as reasoning_content", "reasoning_content"),
+                    ("as reasoning", "reasoning"),
+                ],
+                prompt="no (answers only)",
+                allow_blank=True,
+                id="resend-reasoning",
+                compact=True,
+            )
+            yield Static(
+                Content(
+                    "Send each reply's reasoning back with the history: DeepSeek, "
+                    "llama.cpp and vLLM read reasoning_content; OpenRouter and Ollama "
+                    "reasoning. Most servers want it left out."
+                ),
+                classes="help",
+            )
+        with Vertical(classes="field tools-field"):
             yield Label("structured output", classes="label")
             with Horizontal(id="schema-row"):
                 yield Static("off", id="schema-summary", markup=False)
