@@ -120,7 +120,7 @@ async def test_attach_send_paste_and_refusals_in_the_app(loopback, files):
         assert chat.last_reply_text() == f"image/png {len(png())} bytes; image/jpeg 68 bytes"
         assert not strip.display and chat.attachments == []
         shown = str(chat.query(MessageView).last().render())
-        assert "[image image/png, 0.1 KB, sha256 " in shown and "base64" not in shown
+        assert "[image teal.png, image/png, 0.1 KB, sha256 " in shown and "base64" not in shown
         request_validator()(loopback.requests[-1].json())
 
 

@@ -18,10 +18,13 @@ NAME_RE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 NAME_RULE = "1-64 characters of a-z, A-Z, 0-9, _ or -"
 
 
-def content_text(content: Any, *, placeholders: bool = False) -> str:
+def content_text(
+    content: Any, *, placeholders: bool = False, names: dict[str, str] | None = None
+) -> str:
     """The text of a message's content: a string, or the text parts of a list joined by
     newlines. With ``placeholders``, a part that is not text (an image) shows as
-    ``[its type]``; without, it is left out. Anything else is no text."""
+    ``[its type]`` (an image with its file's name from ``names``, see
+    :func:`image_key`); without, it is left out. Anything else is no text."""
     if isinstance(content, str):
         return content
     if not isinstance(content, list):
@@ -34,7 +37,7 @@ def content_text(content: Any, *, placeholders: bool = False) -> str:
         if isinstance(text, str):
             out.append(text)
         elif placeholders:
-            out.append(part_label(part))
+            out.append(part_label(part, names))
     return "\n".join(out)
 
 
@@ -118,9 +121,15 @@ def prune_stream_options(params: dict[str, Any]) -> dict[str, Any]:
 _DATA_URL = re.compile(r"^data:(image/[a-z0-9.+-]+);base64,", re.I)
 
 
-def part_label(part: dict[str, Any]) -> str:
-    """How a sent image part shows in the conversation: type, size and a short hash of a
-    data URL (never its bytes), or the URL."""
+def image_key(url: str) -> str:
+    """What names an image in a conversation's ``image_names``: its URL's short hash."""
+    return hashlib.sha256(url.encode()).hexdigest()[:16]
+
+
+def part_label(part: dict[str, Any], names: dict[str, str] | None = None) -> str:
+    """How a sent image part shows in the conversation: its file's name when known
+    (``names``), type, size and a short hash of a data URL (never its bytes), or the
+    URL."""
     if part.get("type") != "image_url":
         return f"[{part.get('type')}]"
     image = part.get("image_url")
@@ -132,4 +141,6 @@ def part_label(part: dict[str, Any]) -> str:
         return f"[image {url[:120]}]"
     size = (len(url) - m.end()) * 3 // 4
     digest = hashlib.sha256(url.encode()).hexdigest()[:12]
-    return f"[image {m.group(1)}, {size / 1024:.1f} KB, sha256 {digest}]"
+    name = (names or {}).get(image_key(url))
+    named = f"{name[:120]}, " if isinstance(name, str) and name else ""
+    return f"[image {named}{m.group(1)}, {size / 1024:.1f} KB, sha256 {digest}]"

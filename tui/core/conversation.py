@@ -45,6 +45,9 @@ class Conversation:
     # Send each reply's reasoning back with the history, under this key (one of
     # RESEND_REASONING); None (the default) sends only the answers.
     resend_reasoning: str | None = None
+    # The file name of each image sent (by :func:`image_key` of its data URL): shown with
+    # the image, never sent.
+    image_names: dict[str, str] = field(default_factory=dict)
 
     # -- history ----------------------------------------------------------------------
 
@@ -249,6 +252,7 @@ class Conversation:
             "params": self.params,
             "tools": self.toolset.to_dict(),
             "resend_reasoning": self.resend_reasoning,
+            "image_names": self.image_names,
             "turns": [t.to_dict() for t in self.turns],
         }
 
@@ -262,6 +266,11 @@ class Conversation:
             c.id = uuid.uuid4().hex  # never let a file's id name a path outside the store
         c.params = dict(d.get("params") or {})
         c.toolset = ToolSettings.from_dict(d.get("tools"))
+        names = d.get("image_names")
+        if isinstance(names, dict):
+            c.image_names = {
+                k: v for k, v in names.items() if isinstance(k, str) and isinstance(v, str)
+            }
         if d.get("resend_reasoning") in RESEND_REASONING:
             c.resend_reasoning = d["resend_reasoning"]
         c.turns = [Turn.from_dict(t) for t in d.get("turns") or []]

@@ -142,6 +142,7 @@ class Snapshot:
             "params": copy.deepcopy(conv.params),
             "tools": copy.deepcopy(conv.toolset.to_dict()),
             "resend_reasoning": conv.resend_reasoning,
+            "image_names": dict(conv.image_names),
         }
         self.turns: list[_Saved] = []
         base: dict[str, Any] = _NO_PARAMS

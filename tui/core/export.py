@@ -160,7 +160,8 @@ def markdown_transcript(conv: Conversation) -> str:
         for m in turn.input:
             role = m.get("role")
             if role == "user":
-                out += ["## You", "", content_text(m.get("content"), placeholders=True), ""]
+                text = content_text(m.get("content"), placeholders=True, names=conv.image_names)
+                out += ["## You", "", text, ""]
             elif role in ("tool", "function"):
                 head = (
                     f"## Tool result `{m.get('tool_call_id')}`"

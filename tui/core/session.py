@@ -24,7 +24,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ..api.errors import APIError, InvalidParameter
-from ..api.shapes import with_text
+from ..api.shapes import image_key, with_text
 from .catalog import Catalog, ModelList
 from .conversation import RESEND_REASONING, Conversation, Turn
 from .events import (
@@ -174,6 +174,8 @@ class ChatSession(ModelList):
         """A typed message (with ``images``: attachments, tui/core/images.py); with
         ``variants`` (overrides each), sent as several requests."""
         message = {"role": "user", "content": user_content(text, list(images))}
+        for image in images:
+            self.conversation.image_names[image_key(image.url)] = image.name[:200]
         return self.prepare([message], confirmed=confirmed, overrides=tuple(variants))
 
     def edit_and_resend(

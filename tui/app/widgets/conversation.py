@@ -60,6 +60,7 @@ class ConversationView(ReportsWorkerFailures, VerticalScroll, can_focus=True):
         super().__init__(**kwargs)
         self.columns = False
         self.model_info = model_info  # model id -> what /models says of it (or None)
+        self.image_names: dict[str, str] = {}  # the conversation's: sent images' names
         self._earlier: list[Turn] = []  # turns not mounted yet, oldest first
         self._mounting_earlier = False
         self._loading = False
@@ -80,6 +81,7 @@ class ConversationView(ReportsWorkerFailures, VerticalScroll, can_focus=True):
         else:
             view = TurnView(turn, columns=self.columns, json_mode=_json_mode(turn))
         view.model_info = self.model_info
+        view.image_names = self.image_names
         return view
 
     def _show_earlier_count(self) -> None:
@@ -92,6 +94,7 @@ class ConversationView(ReportsWorkerFailures, VerticalScroll, can_focus=True):
 
     async def load(self, conversation: Conversation) -> None:
         turns = conversation.turns
+        self.image_names = conversation.image_names
         # Before anything is awaited: removing the old views scrolls to the top, which
         # must not mount the old conversation's earlier turns.
         self._loading = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from textual.content import Content
@@ -10,6 +11,22 @@ from textual.widgets import Static
 
 from ...api.shapes import content_text
 from ...core.sanitize import neutralize
+from .image_preview import ImagePreview
+
+
+def message_widgets(
+    turn_id: str, message: dict[str, Any], names: dict[str, str] | None = None
+) -> Iterator[Any]:
+    """A sent message (its images named from ``names``), and a small picture of each
+    image it carries as a data URL (an image given by URL is not fetched: its line says
+    where it is)."""
+    yield MessageView(turn_id, message, names)
+    content = message.get("content")
+    for part in content if isinstance(content, list) else ():
+        image = part.get("image_url") if isinstance(part, dict) else None
+        url = image.get("url") if isinstance(image, dict) else None
+        if isinstance(url, str) and url.startswith("data:image/"):
+            yield ImagePreview(url, classes="sent-image")
 
 
 class MessageView(Static, can_focus=True):
@@ -32,7 +49,9 @@ class MessageView(Static, can_focus=True):
             super().__init__()
             self.turn_id = turn_id
 
-    def __init__(self, turn_id: str, message: dict[str, Any]) -> None:
+    def __init__(
+        self, turn_id: str, message: dict[str, Any], names: dict[str, str] | None = None
+    ) -> None:
         role = message.get("role", "user")
         label = {"user": "You", "tool": f"Tool result · {message.get('tool_call_id', '')}"}.get(
             role, role
@@ -41,7 +60,7 @@ class MessageView(Static, can_focus=True):
             label = f"Function result · {message.get('name', '')}"
         body = Content.assemble(
             (neutralize(f"{label}\n"), "bold"),
-            neutralize(content_text(message.get("content"), placeholders=True)),
+            neutralize(content_text(message.get("content"), placeholders=True, names=names)),
         )
         super().__init__(body, classes="tool" if role in ("tool", "function") else "")
         self.turn_id = turn_id

@@ -19,7 +19,7 @@ from ...core.sanitize import neutralize
 from ...core.structured import check_reply, schema_format
 from ...core.usage import NO_USAGE, Tokens, dollars
 from ..safe import safe
-from .message import MessageView
+from .message import MessageView, message_widgets
 from .steady import update_steady
 
 __all__ = ["MessageView", "TurnView"]
@@ -71,6 +71,7 @@ class TurnView(Vertical):
         self.inner = inner
         self.header = header
         self.model_info: Any = None  # model id -> what /models says of it (the TEE mark)
+        self.image_names: dict[str, str] | None = None  # the conversation's (image_key)
         self._schema_said: tuple[tuple[int, int], str] | None = None
         self.json_mode = json_mode
         self.columns = columns
@@ -93,7 +94,7 @@ class TurnView(Vertical):
     def compose(self) -> ComposeResult:
         if not self.inner:
             for message in self.turn.input:
-                yield MessageView(self.turn.id, message)
+                yield from message_widgets(self.turn.id, message, self.image_names)
         with Vertical(classes="reply"):
             head = "Assistant"
             if self.turn.replies > 1:

@@ -21,7 +21,7 @@ from textual.widgets import Static
 from ...core.sanitize import neutralize
 from ...core.turn import Turn
 from ...core.variants import describe
-from .message import MessageView
+from .message import message_widgets
 from .turn import TurnView
 
 
@@ -74,7 +74,7 @@ class VariantsView(TurnView):
 
     def compose(self) -> ComposeResult:
         for message in self.turn.input:
-            yield MessageView(self.turn.id, message)
+            yield from message_widgets(self.turn.id, message, self.image_names)
         replies = self._replies()
         yield Static(
             Content(
