@@ -78,3 +78,19 @@ async def test_llama_server_timings_are_kept_as_its_own_rates(client, llama_serv
     acc, _ = await send(client, request(llama_server, max_tokens=6, stream=stream))
     rates = acc.timings_dict()["server_tokens_per_s"]
     assert set(rates) == {"prompt", "gen"} and all(v > 0 for v in rates.values())
+
+
+@pytest.mark.parametrize("stream", [True, False], ids=["streamed", "whole"])
+async def test_reasoning_from_a_real_server_is_split_from_the_answer(client, llama_server, stream):
+    """The model here does not reason on its own; a grammar makes it write a <think>
+    block and then an answer, as reasoning models served by llama.cpp do. Whether the
+    server splits it out (reasoning_content) or leaves it inline in the content, the
+    reply's reasoning and answer come apart, token by token when streamed."""
+    grammar = 'root ::= "<think>" [a-z ]{8,30} "</think>" [A-Za-z ]{4,30}'
+    req = request(llama_server, max_tokens=48, stream=stream, grammar=grammar, temperature=0)
+    acc, _ = await send(client, req)
+    assert acc.error is None, llama_server.log_tail(15)
+    choice = acc.choices[0]
+    assert choice.reasoning.strip(), choice.to_dict()
+    assert "<think>" not in choice.content and "</think>" not in choice.content
+    assert choice.content.strip()
