@@ -57,7 +57,7 @@ class ParamFields(VerticalScroll):
         for spec in SPECS:
             yield ParamField(spec, self.values.get(spec.name))
         with Vertical(id="server-extras"):
-            yield Static(Content("Server sampling (kept in the extra body)"), classes="subtitle")
+            yield Static(Content("Server sampling (in the extra body)"), classes="subtitle")
             for spec in EXTRA_SPECS:
                 yield ParamField(spec)
         with Vertical(classes="field tools-field"):
