@@ -10,6 +10,7 @@ import hashlib
 import pytest
 
 from tests.loopback import Reply, chunk
+from tests.refdata import request_validator
 from tui.api.client import ChatClient
 from tui.core import sent as sent_mod
 from tui.core.conversation import Conversation
@@ -56,6 +57,7 @@ async def test_reasoning_goes_back_only_when_asked_and_each_request_stays_exact(
     assert on[1] == {"role": "assistant", "content": "A", "reasoning_content": "Let me think. "}
     # the inline <think> block is reasoning too, and goes back the same way
     assert on[3]["reasoning_content"] == "Let me think. more" and on[3]["content"] == "B"
+    request_validator()(chats(loopback)[-1])  # the OpenAI schema allows the extra key
 
     session.set_resend_reasoning("reasoning")
     assert session.preview()["messages"][1]["reasoning"] == "Let me think. "
