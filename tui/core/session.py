@@ -65,6 +65,7 @@ class ChatSession(ModelList):
         self.conversation = conversation
         self.client = client
         self.auto_verify = auto_verify and not demo
+        self.attestor: Any = None  # the gateway's report, kept (tui/core/receipts.py)
         self.params = ParamState(conversation.params)
         self.active: Turn | None = None  # started, not finished
         self.last_exchange: Any = None
@@ -395,22 +396,26 @@ class ChatSession(ModelList):
         self.emit(TurnChanged(turn))
 
     def should_verify(self, turn: Turn) -> bool:
-        return self.auto_verify and bool(turn.completion_id and turn.response_complete)
+        return self.auto_verify and bool(
+            (turn.completion_id or turn.receipt_id) and turn.response_complete
+        )
 
     async def verify(
         self, turn: Turn, model: str | None = None, *, complete: bool | None = None
     ) -> Any:
-        """Check the reply's signature; the result is stored on the turn (and saved)."""
-        from .verify import verify_reply
+        """Check the reply (its receipt, else its signature); the result is stored on the
+        turn (and saved)."""
+        from .receipts import default_attestor, verify_turn
 
-        result = await verify_reply(
+        if self.attestor is None:
+            self.attestor = default_attestor(self.client)
+        result = await verify_turn(
             self.client,
-            completion_id=turn.completion_id,
+            self.attestor,
+            turn,
             # the model we asked for: the endpoint routes by it (a reply may name a path)
-            model=model or (turn.params or {}).get("model") or turn.model or "",
-            request_sha256=turn.request_sha256,
-            response_sha256=turn.response_sha256,
-            complete=turn.response_complete if complete is None else complete,
+            model or (turn.params or {}).get("model") or turn.model or "",
+            turn.response_complete if complete is None else complete,
         )
         turn.verification = result.to_dict()
         self.emit(TurnChanged(self.conversation.keep_verification(turn)))

@@ -94,6 +94,8 @@ class Turn:
     request_sha256: str | None = None
     response_sha256: str | None = None
     response_complete: bool = False
+    # The gateway's receipt for this reply (RedPill ACI: the x-receipt-id header).
+    receipt_id: str | None = None
     # What the user typed as the result of each tool call (call id -> text), kept
     # until sent, so a partial answer survives leaving and coming back.
     tool_results: dict[str, str] = field(default_factory=dict)
@@ -183,6 +185,9 @@ class Turn:
         self.request_sha256 = exchange.request_sha256
         self.response_sha256 = exchange.response_sha256
         self.response_complete = bool(exchange.complete and exchange.status == 200)
+        from .receipts import receipt_id_of
+
+        self.receipt_id = receipt_id_of(exchange.response_headers)
 
     def finish(self, acc: StreamAccumulator) -> None:
         """Freeze the accumulator's state into records."""
@@ -229,6 +234,7 @@ class Turn:
             "request_sha256": self.request_sha256,
             "response_sha256": self.response_sha256,
             "response_complete": self.response_complete,
+            "receipt_id": self.receipt_id,
             "earlier": self.earlier + [o.reply_snapshot() for o in self.others],
             "reply_no": self.reply_no,
             "overrides": self.overrides,
@@ -283,6 +289,7 @@ REPLY_FIELDS = (
     "request_sha256",
     "response_sha256",
     "response_complete",
+    "receipt_id",
     "interrupted",
     "overrides",
 )
