@@ -57,7 +57,8 @@ def app_parser() -> argparse.ArgumentParser:
         "redpill-tui",
         "Full-screen chat for OpenAI-compatible chat-completions APIs.\n\n"
         "subcommands:\n  ask      ask one question, stream the answer to stdout (ask --help)\n"
-        "  models   list the endpoint's models (models --help)",
+        "  models   list the endpoint's models (models --help)\n"
+        "  attest   fetch and verify the endpoint's attestation report (attest --help)",
     )
     p.add_argument("-m", "--model", help="model id")
     _param_arg(p)
@@ -108,8 +109,22 @@ def ask_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--verify",
         action="store_true",
-        help="check the reply's RedPill enclave signature (adds 'verification' to --json)",
+        help="check the reply's RedPill receipt (or, on older gateways, its enclave "
+        "signature); adds 'verification' to --json",
     )
+    return p
+
+
+def attest_parser() -> argparse.ArgumentParser:
+    p = _parser(
+        "redpill-tui attest",
+        "Fetch the endpoint's attestation report with a fresh nonce and verify it: the\n"
+        "keyset digest, report_data, its lifetime, and the Intel TDX quote (dcap-qvl, with\n"
+        "collateral from the PCCS, cached). Exit status: 0 verified, 1 not fetched,\n"
+        "2 bad usage, 3 fetched but not verified.",
+    )
+    p.add_argument("-m", "--model", help="model id (older gateways attest per model)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
     return p
 
 
@@ -176,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
             return _ask(argv[1:])
         if argv and argv[0] == "models":
             return _models(argv[1:])
+        if argv and argv[0] == "attest":
+            return _attest(argv[1:])
         return _app(argv)
     except (UnknownProfile, _BadBaseURL) as exc:
         sys.stderr.write(f"redpill-tui: {exc}\n")
@@ -249,6 +266,15 @@ def _models(argv: list[str]) -> int:
     args = models_parser().parse_args(argv)
     cfg, endpoint = _setup(args)
     return run(models(endpoint, cfg, json_out=args.json))
+
+
+def _attest(argv: list[str]) -> int:
+    from .headless import run
+    from .headless_attest import attest
+
+    args = attest_parser().parse_args(argv)
+    cfg, endpoint = _setup(args)
+    return run(attest(endpoint, cfg, model=args.model, json_out=args.json))
 
 
 def _app(argv: list[str]) -> int:

@@ -79,6 +79,8 @@ class AskOptions:
     verify: bool = False
     variants: list[dict[str, Any]] = field(default_factory=list)  # overrides of each
     images: list[Any] = field(default_factory=list)  # attachments (tui/core/images.py)
+    # What checks TDX quotes for --verify (tui/core/receipts.py); None: dcap-qvl.
+    quote_checker: Any = None
 
 
 class _Printer:
@@ -229,6 +231,10 @@ async def ask(
             await session.price(turn)  # the model list read once, when not yet read
         verification = None
         if opts.verify:
+            if opts.quote_checker is not None:
+                from .core.receipts import Attestor
+
+                session.attestor = Attestor(session.client, opts.quote_checker)
             complete = turn.response_complete and acc.error is None
             verification = (await session.verify(turn, model, complete=complete)).to_dict()
 
@@ -244,17 +250,20 @@ async def ask(
         _print_text(acc, out, safe, streamed=printer.written if printer else 0)
     out.flush()
     if verification is not None and not opts.json_out:
-        err.write(
-            redact(neutralize(f"signature: {verification['verdict']}: {verification['detail']}"))
-            + "\n"
-        )
+        from .core.receipts import trust_lines
+
+        for line in trust_lines(verification):
+            err.write(redact(neutralize(line)) + "\n")
     if acc.error is not None:
         err.write(f"redpill-tui: {redact(neutralize(str(acc.error)))}\n")
         if acc.error.request_id:
             err.write(f"  request id: {redact(neutralize(acc.error.request_id))}\n")
         return EXIT_API
-    if verification is not None and verification.get("verdict") != "verified":
-        return EXIT_UNVERIFIED
+    if verification is not None:
+        from .core.receipts import trusted
+
+        if not trusted(verification):
+            return EXIT_UNVERIFIED
     return EXIT_OK
 
 

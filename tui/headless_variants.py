@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TextIO
 
+from .core.receipts import trusted
 from .core.sanitize import neutralize
 from .core.session import ChatSession, Plan
 from .core.turn import Turn
@@ -69,7 +70,7 @@ async def run_variants(
             err.write(f"redpill-tui: variant {number} ({neutralize(name)}): ")
             err.write(f"{redact(neutralize(str(message)))}\n")
             code = EXIT_API
-        elif verify and (r.get("verification") or {}).get("verdict") != "verified":
+        elif verify and not trusted(r.get("verification")):
             code = max(code, EXIT_UNVERIFIED) if code != EXIT_API else code
     return code
 

@@ -243,3 +243,30 @@ async def verify_turn(
         response_sha256=turn.response_sha256,
         complete=complete,
     )
+
+
+_SIGN = {"pass": "✓", "fail": "✗", "not done": "–", "info": "·"}
+
+
+def trust_lines(v: dict[str, Any], *, inputs: bool = False) -> list[str]:
+    """A verification (saved dict) as plain lines: the mark and why, then each check
+    (with its inputs when asked). Server text in them is the caller's to neutralise."""
+    verdict, detail = str(v.get("verdict") or "?"), str(v.get("detail") or "")
+    if v.get("kind") != "aci":
+        return [f"signature: {verdict}" + (f": {detail}" if detail else "")]
+    lines = [f"receipt: {verdict}" + (f": {detail}" if detail else "")]
+    for c in v.get("checks") or []:
+        if not isinstance(c, dict):
+            continue
+        line = f"  {_SIGN.get(str(c.get('result')), '?')} {c.get('name')}"
+        if c.get("detail"):
+            line += f": {c.get('detail')}"
+        lines.append(line)
+        if inputs and isinstance(c.get("inputs"), dict):
+            lines += [f"      {k}: {val}" for k, val in c["inputs"].items()]
+    return lines
+
+
+def trusted(v: dict[str, Any] | None) -> bool:
+    """The mark ask's exit status accepts: confidential (receipt) or verified (legacy)."""
+    return isinstance(v, dict) and v.get("verdict") in (CONFIDENTIAL, "verified")
