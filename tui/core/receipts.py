@@ -200,7 +200,7 @@ async def verify_aci(
         why,
         receipt_id=rid,
         generation=next((c.detail for c in receipt_checks if c.name == "receipt generation"), None),
-        checks=[asdict(c) for c in checks + receipt_checks],
+        checks=[asdict(c) for c in receipt_checks + checks],
         report=report_summary(rep),
     )
 

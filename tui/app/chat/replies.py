@@ -143,11 +143,13 @@ class ReplyActions:
     @work(group="verify", exit_on_error=False)
     async def verify_turn(self, turn: Turn, quiet: bool = False) -> None:
         result = await self.session.verify(turn)  # stored on the turn, saved, redrawn
-        if not quiet or result.verdict != "verified":
+        good = result.verdict in ("confidential", "verified")
+        if not quiet or not good:
+            label = "Receipt" if getattr(result, "kind", None) == "aci" else "Signature"
             self.notify(  # type: ignore[attr-defined]
-                neutralize(f"Signature: {result.verdict}. {result.detail}"),
+                neutralize(f"{label}: {result.verdict}. {result.detail}")[:300],
                 timeout=6,
-                severity="information" if result.verdict == "verified" else "warning",
+                severity="information" if good else "warning",
             )
 
     def show_verified(self, turn: Turn) -> None:

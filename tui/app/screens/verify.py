@@ -41,6 +41,8 @@ class VerifyScreen(ReportsWorkerFailures, ModalScreen[None]):
     VerifyScreen .muted { color: $text-muted; }
     VerifyScreen .head { text-style: bold; margin: 1 0 0 0; }
     VerifyScreen Horizontal { height: auto; }
+    VerifyScreen #checks { height: auto; }
+    VerifyScreen .inputs { margin: 0 0 0 2; }
     """
     BINDINGS = [Binding("escape", "close", "Close"), Binding("a", "attest", "Attestation")]
 
@@ -56,11 +58,15 @@ class VerifyScreen(ReportsWorkerFailures, ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(
-                safe(f"Verify reply {self.turn.completion_id or '(no id)'} · model {self.model}"),
+                safe(
+                    f"Verify reply {self.turn.receipt_id or self.turn.completion_id or '(no id)'}"
+                    f" · model {self.model}"
+                ),
                 classes="head",
             )
             with VerticalScroll(id="verify-body"):
-                yield Static("Checking the signature…", id="sig", classes="muted")
+                yield Static("Checking the receipt or signature…", id="sig", classes="muted")
+                yield Vertical(id="checks")
                 yield Static("", id="attest-status", classes="muted")
                 yield Vertical(id="attest")
             with Horizontal():
@@ -74,6 +80,14 @@ class VerifyScreen(ReportsWorkerFailures, ModalScreen[None]):
     async def check_signature(self) -> None:
         t = self.turn
         result = await self.session.verify(t, self.model)
+        node = self.query_one("#sig", Static)
+        good = result.verdict in ("confidential", "verified")
+        node.set_classes(
+            "ok" if good else ("bad" if result.verdict != "not available" else "unknown")
+        )
+        if getattr(result, "kind", None) == "aci":
+            await self._show_receipt(result.to_dict())
+            return
         lines = [f"Signature: {result.verdict.upper()}", result.detail]
         if result.checks:
             lines += [f"✓ {c}" for c in result.checks]
@@ -81,13 +95,43 @@ class VerifyScreen(ReportsWorkerFailures, ModalScreen[None]):
             lines.append(f"signed text: {result.text}")
         lines.append(f"our request sha256:  {t.request_sha256 or '—'}")
         lines.append(f"our response sha256: {t.response_sha256 or '—'}")
-        node = self.query_one("#sig", Static)
         node.update(safe("\n".join(line for line in lines if line)))
-        node.set_classes(
-            "ok"
-            if result.verdict == "verified"
-            else ("unknown" if result.verdict == "not available" else "bad")
-        )
+
+    async def _show_receipt(self, v: dict[str, Any]) -> None:
+        """The mark, then every check (✓ passed, ✗ failed, – not done) with its inputs."""
+        head = f"{str(v.get('verdict')).upper()}: {v.get('detail') or ''}"
+        self.query_one("#sig", Static).update(safe(head))
+        box = self.query_one("#checks", Vertical)
+        rows: list[Any] = []
+        for c in v.get("checks") or []:
+            result = str(c.get("result"))
+            sign, cls = {
+                "pass": ("✓", "ok"),
+                "fail": ("✗", "bad"),
+                "not done": ("–", "unknown"),
+            }.get(result, ("·", "muted"))
+            text = f"{sign} {c.get('name')}" + (f": {c.get('detail')}" if c.get("detail") else "")
+            rows.append(Static(safe(text), classes=f"check {cls}"))
+            inputs = c.get("inputs") or {}
+            if inputs:
+                rows.append(
+                    Static(
+                        safe("\n".join(f"    {k}: {val}" for k, val in inputs.items())),
+                        classes="inputs muted",
+                    )
+                )
+        report = v.get("report") or {}
+        if report:
+            rows.append(Static("Attestation report", classes="head"))
+            lines = [
+                f"{k}: {report.get(k)}"
+                for k in ("generation", "keyset_digest", "nonce", "not_after", "serving")
+            ]
+            for key, value in (report.get("provenance") or {}).items():
+                lines.append(f"{key}: {value}")
+            rows.append(Static(safe("\n".join(lines)), classes="muted"))
+        await box.remove_children()
+        await box.mount_all(rows)
 
     def action_attest(self) -> None:
         self.attest()

@@ -323,10 +323,9 @@ class TurnView(Vertical):
         if t.verification:
             verdict = t.verification.get("verdict", "?")
             detail = t.verification.get("detail") or ""
-            parts.append(
-                f"signature: {verdict}"
-                + (f" ({detail})" if detail and verdict != "verified" else "")
-            )
+            label = "receipt" if t.verification.get("kind") == "aci" else "signature"
+            good = verdict in ("confidential", "verified")
+            parts.append(f"{label}: {verdict}" + (f" ({detail})" if detail and not good else ""))
         return neutralize(" · ".join(str(p) for p in parts))
 
     # -- choices ----------------------------------------------------------------------
