@@ -71,9 +71,7 @@ def test_g3_receipt_signature_and_verdict():
     rep = check_report(g3_report(), NONCE, now=1_750_000_000)
     assert rep.ok and rep.generation == aci.G3, rep.checks
     # the vector's receipt names keys by "receipt-1": the report's keyset has it
-    mark, why, checks = check_receipt(
-        doc, rep, aci.sha256_hex(REQUEST), aci.sha256_hex(RESPONSE)
-    )
+    mark, why, checks = check_receipt(doc, rep, aci.sha256_hex(REQUEST), aci.sha256_hex(RESPONSE))
     assert mark == aci.CONFIDENTIAL, (why, checks)
     assert {c.name for c in checks if c.result == aci.PASS} >= {
         "receipt signature",
