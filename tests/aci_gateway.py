@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,6 +90,14 @@ class Gateway:
     no_receipts: bool = False  # an older gateway: no header, no /aci/receipts
     hostile: bool = False  # server fields carry terminal escapes
     answer: str = "Confidential hello."
+    # E2EE v2: the enclave decrypts what it gets and answers encrypted (faults below)
+    e2ee_tamper: bool = False  # one byte of one ciphertext changed
+    e2ee_wrong_key: bool = False  # the reply encrypted to another client key
+    e2ee_clear: bool = False  # the reply in clear, without the E2EE headers
+    e2ee_clear_fields: bool = False  # headers say encrypted, content is in clear
+    e2ee_no_version: bool = False  # X-E2EE-Applied without X-E2EE-Version
+    received: list[bytes] = field(default_factory=list)  # every chat body, as it came
+    plaintexts: list[str] = field(default_factory=list)  # what the enclave decrypted
     issued: dict[str, tuple[bytes, bytes]] = field(default_factory=dict)
     reports: int = 0  # attestation reports served
     _ids: Any = field(default_factory=lambda: itertools.count(1))
@@ -101,6 +110,9 @@ class Gateway:
     # -- chat -----------------------------------------------------------------------
 
     def chat(self, request: Any) -> Reply:
+        self.received.append(request.body)
+        if request.headers.get("x-e2ee-version"):
+            return self.e2ee_chat(request)
         pieces = sse(
             [
                 chunk(0, "", role="assistant"),
@@ -110,13 +122,112 @@ class Gateway:
             ]
         )
         body = b"".join(p for p in pieces if isinstance(p, bytes))
+        return self._issue(request.body, body, [("Content-Type", "text/event-stream")])
+
+    def _issue(self, hashed_request: bytes, body: bytes, headers: list) -> Reply:
         rid = f"rcpt-{next(self._ids):024x}"
-        self.issued[rid] = (request.body, body)
-        headers = [("Content-Type", "text/event-stream")]
+        self.issued[rid] = (hashed_request, body)
         if not self.no_receipts:
             headers.append(("x-receipt-id", rid))
             self.loopback.route(f"/aci/receipts/{rid}", self.receipt)
         return Reply(headers=headers, body=body)
+
+    def e2ee_chat(self, request: Any) -> Reply:
+        """The enclave's side of E2EE v2 (X25519 key e2ee-1, seed 0x03)."""
+        from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+        from tui.api.e2ee import X25519, E2EEError, E2EERequest, open_sealed, seal
+
+        h = request.headers
+        names = ("x-client-pub-key", "x-model-pub-key", "x-e2ee-nonce", "x-e2ee-timestamp")
+        if not all(h.get(n) for n in names):
+            return self._e2ee_error("e2ee_header_missing")
+        service = X25519PrivateKey.from_private_bytes(bytes([3]) * 32)
+        body = json.loads(request.body)
+        ctx = E2EERequest(
+            algo=X25519,
+            service_key=h["x-model-pub-key"],
+            model=body["model"],
+            nonce=h["x-e2ee-nonce"],
+            ts=int(h["x-e2ee-timestamp"]),
+        )
+        try:
+            for m, msg in enumerate(body["messages"]):
+                content = msg.get("content")
+                if isinstance(content, str):
+                    plain = open_sealed(X25519, service, content, ctx._aad(f"messages.{m}.content"))
+                    msg["content"] = plain.decode()
+                    self.plaintexts.append(msg["content"])
+                elif isinstance(content, list):
+                    for c, part in enumerate(content):
+                        path = f"messages.{m}.content.{c}"
+                        if part.get("type") == "text":
+                            aad = ctx._aad(f"{path}.text")
+                            part["text"] = open_sealed(X25519, service, part["text"], aad).decode()
+                            self.plaintexts.append(part["text"])
+                        elif part.get("type") == "image_url":
+                            aad = ctx._aad(f"{path}.image_url.url")
+                            url = part["image_url"]["url"]
+                            part["image_url"]["url"] = open_sealed(
+                                X25519, service, url, aad
+                            ).decode()
+        except E2EEError:
+            return self._e2ee_error("e2ee_decryption_failed")
+        restored = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        client_key = h["x-client-pub-key"]
+        if self.e2ee_wrong_key:
+            other = X25519PrivateKey.from_private_bytes(bytes([8]) * 32).public_key()
+            client_key = other.public_bytes_raw().hex()
+        stream = bool(body.get("stream"))
+        words = [self.answer[:8], self.answer[8:]]
+        reply_id = "chatcmpl-e2ee"
+
+        def enc(path: str, text: str) -> str:
+            if self.e2ee_clear or self.e2ee_clear_fields:
+                return text
+            aad = ctx._aad(path, reply_id)
+            value = seal(X25519, client_key, text.encode(), aad)
+            if self.e2ee_tamper:
+                value = value[:-2] + ("00" if value[-2:] != "00" else "01")
+            return value
+
+        headers = []
+        if not self.e2ee_clear:
+            headers.append(("X-E2EE-Applied", "true"))
+            if not self.e2ee_no_version:
+                headers.append(("X-E2EE-Version", "2"))
+            headers.append(("X-E2EE-Algo", X25519))
+        if stream:
+            events = [{**chunk(0, "", role="assistant"), "id": reply_id}]
+            for w in words:
+                c = chunk(0, enc("choices.0.delta.content", w))
+                events.append({**c, "id": reply_id})
+            events += [{**chunk(0, finish="stop"), "id": reply_id}, "[DONE]"]
+            out = b"".join(p for p in sse(events) if isinstance(p, bytes))
+            headers.append(("Content-Type", "text/event-stream"))
+        else:
+            doc = {
+                "id": reply_id,
+                "object": "chat.completion",
+                "created": 1,
+                "model": body["model"],
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {
+                            "role": "assistant",
+                            "content": enc("choices.0.message.content", self.answer),
+                        },
+                        "finish_reason": "stop",
+                    }
+                ],
+            }
+            out = json.dumps(doc).encode()
+            headers.append(("Content-Type", "application/json"))
+        return self._issue(restored, out, headers)
+
+    def _e2ee_error(self, kind: str) -> Reply:
+        return Reply.json({"error": {"message": kind, "type": kind}}, status=400)
 
     # -- keys and keyset --------------------------------------------------------------
 

@@ -5,12 +5,14 @@ and redirects are :mod:`.http`'s."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from .e2ee import E2EEError, E2EERequest
 from .errors import APIError, from_error_object
 from .exchange import RAW_LIMIT, Exchange, RecordingTransport
 from .http import Connection, retry_delay
@@ -35,6 +37,18 @@ __all__ = [
 OnUpdate = Callable[["StreamAccumulator"], None]
 
 
+def _decrypted(sse: Event, e2ee: E2EERequest | None) -> Event:
+    """An SSE event with its content decrypted (E2EE); raises :class:`E2EEError`."""
+    data = sse.data.strip()
+    if e2ee is None or sse.event not in ("", "message") or not data.startswith("{"):
+        return sse
+    try:
+        obj = json.loads(data)
+    except ValueError:
+        raise E2EEError("a reply event is not JSON: it cannot be decrypted") from None
+    return Event(event=sse.event, data=json.dumps(e2ee.decrypt_reply(obj, True)))
+
+
 class ChatClient(Connection):
     """Talks to one endpoint. Knows nothing of the UI."""
 
@@ -45,8 +59,11 @@ class ChatClient(Connection):
         request: ChatRequest | dict[str, Any],
         accumulator: StreamAccumulator | None = None,
         on_update: OnUpdate | None = None,
+        e2ee: E2EERequest | None = None,
     ) -> tuple[StreamAccumulator, Exchange]:
-        """Send one chat request and fold the answer into ``accumulator``.
+        """Send one chat request and fold the answer into ``accumulator``. With ``e2ee``
+        the content goes encrypted (tui/api/e2ee.py), is never resent by a retry (the
+        enclave refuses a nonce twice), and the reply is decrypted as it arrives.
 
         Never raises for API trouble: errors end up in ``accumulator.error`` with every
         partial choice kept. Cancellation (``CancelledError``) marks it cancelled and
@@ -58,8 +75,17 @@ class ChatClient(Connection):
         body = request.body() if isinstance(request, ChatRequest) else dict(request)
         acc = accumulator or StreamAccumulator()
         acc.redactor = self.redactor
-        raw = json.dumps(body, ensure_ascii=False).encode()
+        wire = body
+        if e2ee is not None:
+            try:
+                wire = e2ee.encrypt_body(body)
+            except (E2EEError, ValueError) as exc:
+                acc.fail(APIError(message=f"not sent: {exc}", kind="e2ee"))
+                return acc, Exchange(method="POST")
+        raw = json.dumps(wire, ensure_ascii=False).encode()
         exchange = Exchange(method="POST", request_body=raw)
+        if e2ee is not None:
+            exchange.plain_sha256 = e2ee.plain_sha256(body)
         self.last_exchange = exchange
         acc.restart_clock()
         try:
@@ -70,6 +96,8 @@ class ChatClient(Connection):
                 stream=bool(body.get("stream")),
                 exchange=exchange,
                 notice=acc.set_notice,
+                extra_headers=e2ee.headers() if e2ee is not None else None,
+                retries=0 if e2ee is not None else None,
             )
         except APIError as err:
             acc.fail(self.redactor.error(err))
@@ -81,7 +109,13 @@ class ChatClient(Connection):
             raise
         request_id = response.headers.get("x-request-id")
         try:
-            await self._read(response, acc, on_update)
+            if e2ee is not None:
+                e2ee.check_headers(response.headers)
+            await self._read(response, acc, on_update, e2ee)
+        except E2EEError as exc:
+            acc.fail(APIError(message=str(exc), kind="e2ee"))
+            with contextlib.suppress(httpx.HTTPError):
+                await response.aread()  # the raw exchange keeps what came (ciphertext)
         except asyncio.CancelledError:
             acc.cancel()
             raise
@@ -115,12 +149,16 @@ class ChatClient(Connection):
         return acc, exchange
 
     async def _read(
-        self, response: httpx.Response, acc: StreamAccumulator, on_update: OnUpdate | None
+        self,
+        response: httpx.Response,
+        acc: StreamAccumulator,
+        on_update: OnUpdate | None,
+        e2ee: E2EERequest | None = None,
     ) -> None:
         ctype = response.headers.get("content-type", "").partition(";")[0].strip().lower()
         if ctype == "text/event-stream":
             async for sse in aiter_events(response.aiter_lines()):
-                self._event(sse, acc)
+                self._event(_decrypted(sse, e2ee), acc)
                 if on_update:
                     on_update(acc)
                 if acc.finished:
@@ -131,7 +169,7 @@ class ChatClient(Connection):
         if looks_like_sse(text):
             # An event stream with the wrong content type.
             for sse in SSEDecoder().lines([*split_lines(text), ""]):
-                self._event(sse, acc)
+                self._event(_decrypted(sse, e2ee), acc)
                 if acc.finished:
                     break
         else:
@@ -150,7 +188,7 @@ class ChatClient(Connection):
                     )
                 )
             else:
-                acc.load_completion(obj)
+                acc.load_completion(obj if e2ee is None else e2ee.decrypt_reply(obj, False))
         if on_update:
             on_update(acc)
 

@@ -32,6 +32,9 @@ class Exchange:
     _hash: Any = field(default_factory=hashlib.sha256)
     truncated: bool = False
     complete: bool = False
+    # An encrypted request (E2EE): sha256 of the restored plaintext body, the bytes a
+    # receipt's request hash covers (the wire carries ciphertext).
+    plain_sha256: str | None = None
     # Secrets to keep out of the shown body (a server may echo the key back).
     redactor: Redactor = field(default_factory=Redactor, repr=False)
 

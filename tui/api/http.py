@@ -182,11 +182,16 @@ class Connection:
         stream: bool,
         exchange: Exchange,
         notice: Callable[[str], None] | None = None,
+        extra_headers: dict[str, str] | None = None,
+        retries: int | None = None,
     ) -> httpx.Response:
-        """Send with retries; returns a response whose status is 2xx, body unread.
-        ``notice`` is told what a retry waits for ("429 · retrying in 1.0 s (1/2)")."""
+        """Send with retries (``retries``, else the client's); returns a response whose
+        status is 2xx, body unread. ``notice`` is told what a retry waits for ("429 ·
+        retrying in 1.0 s (1/2)")."""
         say = notice or (lambda _text: None)
+        max_retries = self.max_retries if retries is None else retries
         headers = {"Content-Type": "application/json"} if body is not None else {}
+        headers.update(extra_headers or {})
         if stream:
             headers["Accept"] = "text/event-stream"
         attempt = 0
@@ -207,11 +212,9 @@ class Connection:
                 response = await self._follow(request, exchange)
             except httpx.TransportError as exc:
                 err = self._transport_error(exc)
-                if attempt < self.max_retries:
+                if attempt < max_retries:
                     delay = retry_delay(attempt)
-                    say(
-                        f"{err.message} · retrying in {delay:.1f} s ({attempt + 1}/{self.max_retries})"
-                    )
+                    say(f"{err.message} · retrying in {delay:.1f} s ({attempt + 1}/{max_retries})")
                     await self._sleep(delay)
                     attempt += 1
                     continue
@@ -231,11 +234,11 @@ class Connection:
                 raw = exchange.response_body
             finally:
                 await response.aclose()
-            if attempt < self.max_retries and _should_retry(response.status_code, response.headers):
+            if attempt < max_retries and _should_retry(response.status_code, response.headers):
                 delay = retry_delay(attempt, response.headers)
                 say(
                     f"HTTP {response.status_code} · retrying in {delay:.1f} s "
-                    f"({attempt + 1}/{self.max_retries})"
+                    f"({attempt + 1}/{max_retries})"
                 )
                 await self._sleep(delay)
                 attempt += 1

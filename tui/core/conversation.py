@@ -48,6 +48,8 @@ class Conversation:
     # The file name of each image sent (by :func:`image_key` of its data URL): shown with
     # the image, never sent.
     image_names: dict[str, str] = field(default_factory=dict)
+    # Encrypt every request's content to the attested enclave (RedPill E2EE v2).
+    e2ee: bool = False
 
     # -- history ----------------------------------------------------------------------
 
@@ -253,6 +255,7 @@ class Conversation:
             "tools": self.toolset.to_dict(),
             "resend_reasoning": self.resend_reasoning,
             "image_names": self.image_names,
+            "e2ee": self.e2ee,
             "turns": [t.to_dict() for t in self.turns],
         }
 
@@ -271,6 +274,7 @@ class Conversation:
             c.image_names = {
                 k: v for k, v in names.items() if isinstance(k, str) and isinstance(v, str)
             }
+        c.e2ee = d.get("e2ee") is True
         if d.get("resend_reasoning") in RESEND_REASONING:
             c.resend_reasoning = d["resend_reasoning"]
         c.turns = [Turn.from_dict(t) for t in d.get("turns") or []]

@@ -143,6 +143,7 @@ class Snapshot:
             "tools": copy.deepcopy(conv.toolset.to_dict()),
             "resend_reasoning": conv.resend_reasoning,
             "image_names": dict(conv.image_names),
+            "e2ee": conv.e2ee,
         }
         self.turns: list[_Saved] = []
         base: dict[str, Any] = _NO_PARAMS

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from ..api.e2ee import E2EEError
 from ..api.errors import APIError, InvalidParameter
 from ..api.shapes import image_key, with_text
 from .catalog import Catalog, ModelList
@@ -41,6 +42,7 @@ from .paramspec import hints
 from .paramstate import ParamState
 from .plan import Blocked, Confirmations, Plan
 from .sendcheck import blocker, doubts, result_messages
+from .trust import TrustActions
 from .variants import variant_requests
 
 if TYPE_CHECKING:
@@ -53,7 +55,7 @@ SAVE_EVERY = 3.0  # seconds between saves of a reply still arriving
 Listener = Callable[[Event], None]
 
 
-class ChatSession(ModelList):
+class ChatSession(ModelList, TrustActions):
     def __init__(
         self,
         conversation: Conversation,
@@ -334,13 +336,16 @@ class ChatSession(ModelList):
         request = self._requests.get(turn.id)
         assert acc is not None and request is not None
         try:
+            e2ee = await self.e2ee_request(request) if self.conversation.e2ee else None
             _, exchange = await self.client.chat(
-                request, acc, on_update=lambda a: self._updated(main)
+                request, acc, on_update=lambda a: self._updated(main), e2ee=e2ee
             )
             turn.record_exchange(exchange)
             self._exchange = self.last_exchange = exchange
         except asyncio.CancelledError:
             acc.cancel()  # esc: keep what arrived
+        except E2EEError as exc:  # no verified key to encrypt to: nothing was sent
+            acc.fail(APIError(message=f"not sent: {exc}", kind="e2ee"))
         except Exception as exc:  # a bug below must not leave the turn pending
             acc.fail(APIError(message=f"{type(exc).__name__}: {exc}", kind="protocol"))
 
@@ -394,29 +399,3 @@ class ChatSession(ModelList):
     def changed(self, turn: Turn) -> None:
         """A finished turn was changed from outside (a choice picked): save it."""
         self.emit(TurnChanged(turn))
-
-    def should_verify(self, turn: Turn) -> bool:
-        return self.auto_verify and bool(
-            (turn.completion_id or turn.receipt_id) and turn.response_complete
-        )
-
-    async def verify(
-        self, turn: Turn, model: str | None = None, *, complete: bool | None = None
-    ) -> Any:
-        """Check the reply (its receipt, else its signature); the result is stored on the
-        turn (and saved)."""
-        from .receipts import default_attestor, verify_turn
-
-        if self.attestor is None:
-            self.attestor = default_attestor(self.client)
-        result = await verify_turn(
-            self.client,
-            self.attestor,
-            turn,
-            # the model we asked for: the endpoint routes by it (a reply may name a path)
-            model or (turn.params or {}).get("model") or turn.model or "",
-            turn.response_complete if complete is None else complete,
-        )
-        turn.verification = result.to_dict()
-        self.emit(TurnChanged(self.conversation.keep_verification(turn)))
-        return result

@@ -96,6 +96,8 @@ class Turn:
     response_complete: bool = False
     # The gateway's receipt for this reply (RedPill ACI: the x-receipt-id header).
     receipt_id: str | None = None
+    # Sent end-to-end encrypted (E2EE v2): the request's content, and the reply's.
+    e2ee: bool = False
     # What the user typed as the result of each tool call (call id -> text), kept
     # until sent, so a partial answer survives leaving and coming back.
     tool_results: dict[str, str] = field(default_factory=dict)
@@ -182,7 +184,9 @@ class Turn:
     def record_exchange(self, exchange: Any) -> None:
         if exchange is None:
             return
-        self.request_sha256 = exchange.request_sha256
+        # An encrypted request: the restored plaintext's hash (what a receipt covers).
+        self.request_sha256 = exchange.plain_sha256 or exchange.request_sha256
+        self.e2ee = exchange.plain_sha256 is not None
         self.response_sha256 = exchange.response_sha256
         self.response_complete = bool(exchange.complete and exchange.status == 200)
         from .receipts import receipt_id_of
@@ -235,6 +239,7 @@ class Turn:
             "response_sha256": self.response_sha256,
             "response_complete": self.response_complete,
             "receipt_id": self.receipt_id,
+            "e2ee": self.e2ee,
             "earlier": self.earlier + [o.reply_snapshot() for o in self.others],
             "reply_no": self.reply_no,
             "overrides": self.overrides,
@@ -290,6 +295,7 @@ REPLY_FIELDS = (
     "response_sha256",
     "response_complete",
     "receipt_id",
+    "e2ee",
     "interrupted",
     "overrides",
 )
