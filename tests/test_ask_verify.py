@@ -100,3 +100,27 @@ async def test_attest_without_collateral_is_not_verified(loopback):
     code = await attest(endpoint(loopback), Config(max_retries=0), out=out, err=err)
     assert code == 3, out.getvalue()
     assert out.getvalue().startswith("attestation: NOT verified")
+
+
+async def test_ask_e2ee_round_trip_and_faults(loopback):
+    secret = "the launch code is 0000"
+    gateway = Gateway()
+    gateway.now = int(__import__("time").time())
+    gateway.install(loopback)
+    out, err = io.StringIO(), io.StringIO()
+    opts = AskOptions(
+        prompt=secret, e2ee=True, verify=True, json_out=True, quote_checker=fake_quote_checker
+    )
+    code = await ask(opts, endpoint(loopback), Config(max_retries=0), out=out, err=err)
+    doc = json.loads(out.getvalue())
+    assert code == 0, err.getvalue()
+    assert doc["choices"][0]["content"] == gateway.answer
+    assert doc["verification"]["detail"].endswith("end-to-end encrypted")
+    assert all(secret.encode() not in raw for raw in gateway.received)
+    bad = Gateway(e2ee_tamper=True, now=gateway.now)
+    bad.install(loopback)
+    out, err = io.StringIO(), io.StringIO()
+    opts = AskOptions(prompt=secret, e2ee=True, quote_checker=fake_quote_checker)
+    code = await ask(opts, endpoint(loopback), Config(max_retries=0), out=out, err=err)
+    assert code == 1 and "does not decrypt" in err.getvalue()
+    assert gateway.answer not in out.getvalue()

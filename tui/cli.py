@@ -112,6 +112,12 @@ def ask_parser() -> argparse.ArgumentParser:
         help="check the reply's RedPill receipt (or, on older gateways, its enclave "
         "signature); adds 'verification' to --json",
     )
+    p.add_argument(
+        "--e2ee",
+        action="store_true",
+        help="encrypt the prompt to the attested enclave and decrypt the answer here "
+        "(RedPill E2EE v2; only to a key of an attestation verified here; never in clear)",
+    )
     return p
 
 
@@ -254,6 +260,7 @@ def _ask(argv: list[str]) -> int:
         json_out=args.json,
         timeout=args.timeout,
         verify=args.verify,
+        e2ee=args.e2ee,
         variants=[parse_variant(v) for v in args.variant],
         images=images,
     )

@@ -79,7 +79,8 @@ class AskOptions:
     verify: bool = False
     variants: list[dict[str, Any]] = field(default_factory=list)  # overrides of each
     images: list[Any] = field(default_factory=list)  # attachments (tui/core/images.py)
-    # What checks TDX quotes for --verify (tui/core/receipts.py); None: dcap-qvl.
+    e2ee: bool = False  # encrypt the content to the attested enclave (E2EE v2)
+    # What checks TDX quotes for --verify and --e2ee (tui/core/receipts.py); None: dcap-qvl.
     quote_checker: Any = None
 
 
@@ -142,7 +143,7 @@ def _session(opts: AskOptions, endpoint: Endpoint) -> tuple[ChatSession, list[di
     prune_stream_options(params)
     if tools:
         params["tools"] = tools
-    conv = Conversation(profile=endpoint.profile, params=params)
+    conv = Conversation(profile=endpoint.profile, params=params, e2ee=opts.e2ee)
     return ChatSession(conv, None), messages
 
 
@@ -206,6 +207,10 @@ async def ask(
             err.write(f"redpill-tui: {redact(neutralize(str(exc)))}\n")
             return EXIT_API
         session.conversation.model = model
+        if opts.quote_checker is not None:
+            from .core.receipts import Attestor
+
+            session.attestor = Attestor(session.client, opts.quote_checker)
         plan = session.prepare(messages, confirmed=DOUBT_KINDS, overrides=variants)
         if plan.request is None or plan.blocked:
             return _usage(err, plan.blocked or Blocked("", "the request could not be built"))
@@ -231,10 +236,6 @@ async def ask(
             await session.price(turn)  # the model list read once, when not yet read
         verification = None
         if opts.verify:
-            if opts.quote_checker is not None:
-                from .core.receipts import Attestor
-
-                session.attestor = Attestor(session.client, opts.quote_checker)
             complete = turn.response_complete and acc.error is None
             verification = (await session.verify(turn, model, complete=complete)).to_dict()
 
