@@ -19,6 +19,7 @@ from ..core.session import ChatSession, Plan
 from ..core.usage import totals
 from .chat.attach import AttachActions
 from .chat.commands import CHAT_BINDINGS, ChatCommands
+from .chat.e2ee import E2EEActions
 from .chat.editing import Editing
 from .chat.params import ParamActions
 from .chat.replies import ReplyActions
@@ -39,6 +40,7 @@ from .workers import ReportsWorkerFailures
 class ChatScreen(
     TurnRunner,
     AttachActions,
+    E2EEActions,
     Editing,
     ParamActions,
     ReplyActions,
@@ -134,6 +136,7 @@ class ChatScreen(
             self.endpoint,
             self.client.has_key,
             totals(self.conversation.turns).text(),
+            e2ee=self.conversation.e2ee,
         )
 
     # The selector matters: Composer.Changed is TextArea.Changed, and without it the
@@ -299,5 +302,6 @@ class ChatScreen(
         params = self.session.params
         sidebar.set_values(conversation.model, conversation.system, params.values, params.extra)
         sidebar.show_resend_reasoning(conversation.resend_reasoning)
+        sidebar.show_e2ee(conversation.e2ee)
         self.sync_model_facts()
         await self.show_conversation()

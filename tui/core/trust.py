@@ -81,3 +81,19 @@ class TrustActions:
             raise E2EEError("the attested keyset has no E2EE v2 key")
         algo, key = picked
         return E2EERequest(algo=algo, service_key=key, model=request.model)
+
+    async def e2ee_offer(self) -> str:
+        """What turning end-to-end encryption on would encrypt to (the key's id and
+        suite); :class:`E2EEError` says why it cannot be turned on."""
+        from types import SimpleNamespace
+
+        ctx = await self.e2ee_request(SimpleNamespace(model=self.conversation.model or "-"))
+        key_id = next(
+            (k for k, (a, p) in self._attestor().cached.e2ee_keys.items() if p == ctx.service_key),
+            "?",
+        )
+        return f"{key_id} ({ctx.algo})"
+
+    def set_e2ee(self, on: bool) -> None:
+        self.conversation.e2ee = bool(on)
+        self.conversation.touch()

@@ -60,8 +60,11 @@ _COMMANDS: list[tuple[str, str, str, Any]] = [
      None),
     ("Token probabilities", "The shown reply's tokens coloured by probability (logprobs)",
      "token_probs", None),
-    ("Verify reply (RedPill signature + attestation)",
-     "Check the last reply's enclave signature against the exact bytes exchanged", "verify",
+    ("Verify reply (RedPill receipt + attestation)",
+     "Check the last reply's receipt (or enclave signature) against the exact bytes "
+     "exchanged and the attested gateway", "verify", None),
+    ("End-to-end encryption (on/off)", "Encrypt this conversation's messages to the "
+     "attested RedPill enclave (E2EE v2), after verifying its attestation", "toggle_e2ee",
      None),
 ]  # fmt: skip
 

@@ -3,6 +3,7 @@ readable, collapsible view that says plainly what was and was not checked."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -14,6 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Collapsible, Static
 
 from ...core.conversation import Turn
+from ...core.gpu import NrasResult, check_with_nras, gpu_evidence
 from ...core.session import ChatSession
 from ...core.verify import fetch_attestation
 from ..safe import safe
@@ -28,6 +30,22 @@ def _short(value: Any, limit: int = 4000) -> str:
         if len(value) <= limit
         else value[:limit] + f"\n… ({len(value) - limit} more characters)"
     )
+
+
+def nras_lines(r: NrasResult, nonce: str) -> list[str]:
+    """NVIDIA's answer as plain lines (its text is untrusted: shown only through safe())."""
+    lines = [f"NVIDIA (a third party): {r.outcome.upper()}: {r.detail}"]
+    for key, value in r.claims.items():
+        same = ""
+        if key == "eat_nonce":
+            same = " (our nonce)" if value.lower() == nonce.lower() else " (NOT our nonce)"
+        lines.append(f"  {key}: {value}{same}")
+    for g in r.gpus:
+        false = f"; false: {', '.join(g.false)}" if g.false else ""
+        lines.append(f"  {g.gpu}: measres {g.measres or '—'}; {g.true} claim(s) true{false}")
+    if r.outcome == "error":
+        lines.append(f"  ({r.url}; no token was read, so nothing about it was checked)")
+    return lines
 
 
 class VerifyScreen(ReportsWorkerFailures, ModalScreen[None]):
@@ -54,6 +72,7 @@ class VerifyScreen(ReportsWorkerFailures, ModalScreen[None]):
         # The model id we asked for: the endpoints route by it, while the id a reply
         # reports may be the backend's own name (e.g. a path to the weights).
         self.model = (turn.params or {}).get("model") or model or turn.model or ""
+        self.gpu_payloads: dict[str, tuple[Any, str]] = {}  # button id -> (payload, nonce)
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -161,6 +180,7 @@ class VerifyScreen(ReportsWorkerFailures, ModalScreen[None]):
         status.update(safe(f"Attestation report ({summary.shape}), nonce {summary.nonce}"))
         box = self.query_one("#attest", Vertical)
         await box.remove_children()
+        self.gpu_payloads.clear()
         widgets: list[Any] = [Static("Checks this app performed", classes="head")]
         for label, ok, note in summary.checks:
             mark, cls = ("✓", "ok") if ok else (("✗", "bad") if ok is False else ("?", "unknown"))
@@ -187,6 +207,7 @@ class VerifyScreen(ReportsWorkerFailures, ModalScreen[None]):
                     )
                 )
             if party.nvidia_payload:
+                parts += self.gpu_widgets(party.nvidia_payload, summary.nonce)
                 parts.append(
                     Collapsible(
                         Static(safe(_short(party.nvidia_payload))),
@@ -205,6 +226,48 @@ class VerifyScreen(ReportsWorkerFailures, ModalScreen[None]):
             # The title holds text from the server: Content, so it is never read as markup.
             widgets.append(Collapsible(*parts, title=safe(title), collapsed=False))  # type: ignore[arg-type]
         await box.mount_all(widgets)
+
+    def gpu_widgets(self, payload: Any, nonce: str) -> list[Any]:
+        """What the GPU payload says (read here), and a button to check it with NVIDIA:
+        only on that press is anything sent, and only to NVIDIA (a third party)."""
+        ev = gpu_evidence(payload, nonce)
+        if not ev.has_evidence:
+            return [Static(safe(f"GPU evidence: {ev.detail}"), classes="unknown")]
+        n = len(self.gpu_payloads)
+        self.gpu_payloads[f"gpu-check-{n}"] = (payload, nonce)
+        match = "matches ours" if ev.nonce_matches else "does NOT match ours"
+        line = (
+            f"GPU evidence: {ev.gpus} GPU(s), {'/'.join(ev.archs) or 'arch unknown'}, nonce {match}"
+        )
+        return [
+            Static(safe(line), classes="ok" if ev.nonce_matches else "bad"),
+            Button(
+                "Check GPU evidence with NVIDIA (sends it to nras.attestation.nvidia.com, a third party)",
+                id=f"gpu-check-{n}",
+                classes="gpu-check",
+                compact=True,
+            ),
+            Static("", id=f"gpu-check-{n}-result", classes="muted"),
+        ]
+
+    @on(Button.Pressed, ".gpu-check")
+    def gpu_check_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id in self.gpu_payloads:
+            self.check_gpu(event.button.id)
+
+    @work(exclusive=True, group="gpu", exit_on_error=False)
+    async def check_gpu(self, button_id: str) -> None:
+        payload, nonce = self.gpu_payloads[button_id]
+        out = self.query_one(f"#{button_id}-result", Static)
+        out.set_classes("muted")
+        out.update("Sending the GPU evidence to NVIDIA (a third party)…")
+        try:
+            r = await check_with_nras(payload)
+        except asyncio.CancelledError:
+            out.update("The check with NVIDIA was cancelled.")
+            raise
+        out.set_classes({"passed": "ok", "failed": "bad"}.get(r.outcome, "unknown"))
+        out.update(safe("\n".join(nras_lines(r, nonce))))
 
     def action_close(self) -> None:
         self.dismiss(None)

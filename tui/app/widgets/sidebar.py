@@ -38,7 +38,8 @@ class ParamSidebar(Vertical):
     ParamSidebar #model-row Input { width: 1fr; }
     ParamSidebar #model-row Button { width: auto; min-width: 8; }
     ParamSidebar #tools-row { height: auto; }
-    ParamSidebar #tools-summary, ParamSidebar #schema-summary { width: 1fr; }
+    ParamSidebar #tools-summary, ParamSidebar #schema-summary, ParamSidebar #e2ee-state { width: 1fr; }
+    ParamSidebar #e2ee-row { height: auto; }
     ParamSidebar #schema-row { height: auto; }
     ParamSidebar Select { width: 100%; }
     ParamSidebar #system { height: 4; background: $boost; }
@@ -78,6 +79,9 @@ class ParamSidebar(Vertical):
 
     class EditTools(Message):
         pass
+
+    class ToggleE2EE(Message):
+        """The end-to-end encryption button was pressed."""
 
     class ToolModeChanged(Message):
         def __init__(self, choice: str, legacy: bool) -> None:
@@ -257,6 +261,18 @@ class ParamSidebar(Vertical):
         event.stop()
         value = event.value if isinstance(event.value, str) else None
         self.post_message(self.Changed("resend_reasoning", value))
+
+    def show_e2ee(self, on: bool) -> None:
+        """The conversation's end-to-end encryption switch."""
+        if self.until_built(partial(self.show_e2ee, on)):
+            return
+        self.query_one("#e2ee-state", Static).update("on" if on else "off")
+        self.query_one("#e2ee-toggle", Button).label = "turn off" if on else "turn on"
+
+    @on(Button.Pressed, "#e2ee-toggle")
+    def _e2ee_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.post_message(self.ToggleE2EE())
 
     def offer_server_extras(self, offered: bool) -> None:
         """Show or hide the fields of top_k, min_p and repetition_penalty."""

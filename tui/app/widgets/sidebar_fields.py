@@ -61,6 +61,18 @@ class ParamFields(VerticalScroll):
             for spec in EXTRA_SPECS:
                 yield ParamField(spec)
         with Vertical(classes="field tools-field"):
+            yield Label("end-to-end encryption", classes="label")
+            with Horizontal(id="e2ee-row"):
+                yield Static("off", id="e2ee-state", markup=False)
+                yield Button("turn on", id="e2ee-toggle", compact=True)
+            yield Static(
+                Content(
+                    "RedPill E2EE v2: message content encrypted to the attested enclave, "
+                    "replies decrypted here; only after its attestation verifies."
+                ),
+                classes="help",
+            )
+        with Vertical(classes="field tools-field"):
             yield Label("resend reasoning", classes="label")
             yield Select(
                 [

@@ -13,9 +13,13 @@ from ...core.sanitize import neutralize
 
 
 class TopBar(Static):
-    def show(self, model: str, endpoint: Any, has_key: bool, totals: str = "") -> None:
+    def show(
+        self, model: str, endpoint: Any, has_key: bool, totals: str = "", e2ee: bool = False
+    ) -> None:
         ep = endpoint
         parts = ["redpill-tui", model or "no model"]
+        if e2ee:
+            parts.append("E2EE on")
         if ep.demo:
             parts.append("OFFLINE DEMO — simulated replies, nothing leaves this machine")
         else:

@@ -320,6 +320,8 @@ class TurnView(Vertical):
             parts.append("cancelled")
         elif t.interrupted:
             parts.append("interrupted: cut off when the app stopped (partial)")
+        if t.e2ee:
+            parts.append("end-to-end encrypted")
         if t.verification:
             verdict = t.verification.get("verdict", "?")
             detail = t.verification.get("detail") or ""
