@@ -53,6 +53,11 @@ def test_the_spec_aad_vectors():
     assert ctx.headers()["X-E2EE-Nonce"] == NONCE and ctx.headers()["X-E2EE-Version"] == "2"
 
 
+def test_the_client_key_is_not_in_its_repr():
+    ctx = fixed_request()
+    assert "_private" not in repr(ctx) and "X25519PrivateKey" not in repr(ctx)
+
+
 def test_fixed_keys_and_nonces_give_a_pinned_ciphertext_an_independent_decrypt_reads():
     eph = X25519PrivateKey.from_private_bytes(bytes([4]) * 32)
     aad = fixed_request()._aad("messages.0.content")
@@ -133,7 +138,7 @@ async def encrypted_session(loopback, client, gateway: Gateway, stream: bool = T
 
 @pytest.mark.parametrize("stream", [True, False], ids=["streamed", "whole"])
 async def test_round_trip_no_plaintext_on_the_wire_and_the_receipt_says_so(
-    loopback, client, stream
+    loopback, client, stream, tmp_path
 ):
     gateway = Gateway()
     session = await encrypted_session(loopback, client, gateway, stream)
@@ -155,6 +160,16 @@ async def test_round_trip_no_plaintext_on_the_wire_and_the_receipt_says_so(
     result = await session.verify(turn)
     assert result.verdict == "confidential", (result.detail, result.checks)
     assert result.detail.endswith("end-to-end encrypted")
+    # no key of the exchange is kept: not in the saved conversation, not in the exports
+    from tui.core.export import curl_command, markdown_transcript
+    from tui.core.store import save_file
+
+    save_file(session.conversation, tmp_path / "c.json")
+    kept = (tmp_path / "c.json").read_text() + markdown_transcript(session.conversation)
+    kept += curl_command(session.conversation.request_of(1), "http://x/v1", "KEY")
+    for r in chats:
+        assert r.headers["x-client-pub-key"] not in kept
+        assert r.headers["x-e2ee-nonce"] not in kept
 
 
 @pytest.mark.parametrize(
