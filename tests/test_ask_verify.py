@@ -45,9 +45,13 @@ async def test_confidential_in_text_and_json(loopback, gen):
     ("switch", "verdict", "says"),
     [
         ("routed", "routed", "upstream was not verified"),
+        ("tamper_request", "unverified", "request hash"),
         ("tamper_response", "unverified", "response hash"),
         ("wrong_key", "unverified", "receipt signature"),
+        ("unlisted_key", "unverified", "not in the attested keyset"),
         ("stale", "unverified", "report: not expired"),
+        ("wrong_nonce", "unverified", "report: report_data"),
+        ("quote_mismatch", "unverified", "report: quote binds the report"),
         ("expired", "unverified", "expired"),
     ],
 )

@@ -55,7 +55,12 @@ async def test_ctrl_f_shows_the_mark_and_every_check(loopback):
     ("switch", "line"),
     [
         ("tamper_request", "receipt: unverified (request hash:"),
+        ("tamper_response", "receipt: unverified (response hash:"),
+        ("wrong_key", "receipt: unverified (receipt signature: does not verify"),
+        ("unlisted_key", "receipt: unverified (receipt signature: signed by a key not in"),
+        ("stale", "receipt: unverified (report: not expired:"),
         ("wrong_nonce", "receipt: unverified (report: report_data:"),
+        ("quote_mismatch", "receipt: unverified (report: quote binds the report:"),
         ("routed", "receipt: routed (routed: the gateway is attested"),
         ("expired", "receipt: unverified (expired or unknown"),
     ],
