@@ -87,3 +87,21 @@ async def test_a_tampered_reply_is_an_error_and_nothing_of_it_shows(loopback):
         turn = app.chat.conversation.turns[-1]
         assert "does not decrypt" in turn.error["message"]
         assert gateway.answer[:8] not in (app.chat.last_reply_text() or "")
+
+
+async def test_f10_says_a_command_of_an_encrypted_conversation_goes_in_clear(loopback):
+    gateway = Gateway(now=int(time.time()))
+    app = make_app(loopback.base_url, model="m")
+    async with app.run_test(size=(120, 40)) as pilot:
+        start(app, gateway, loopback)
+        await turn_on(app, pilot)
+        await pilot.press(*SECRET, "enter")
+        await settle(app, pilot)
+        await pilot.press("f10")
+        await until(pilot, lambda: app.screen.query("#export-text"))
+        screen = app.screen
+        screen.query_one("#format").value = "curl"
+        await pilot.pause()
+        text = screen.query_one("#export-text").text
+        assert text.startswith("# This conversation is end-to-end encrypted in the app.")
+        assert "sends the messages in clear" in screen.output()

@@ -104,9 +104,22 @@ class ExportScreen(ReportsWorkerFailures, ModalScreen[None]):
             )
         return export.httpx_snippet(self.request, ep.base_url, key_env, ep.headers)
 
+    def output(self) -> str:
+        return self.e2ee_warning() + self.text()
+
+    def e2ee_warning(self) -> str:
+        """Said above a command of an end-to-end encrypted conversation: the command is
+        the plaintext request, and running it sends the content in clear."""
+        if not self.conversation.e2ee or self.fmt in ("markdown", "json"):
+            return ""
+        return (
+            "# This conversation is end-to-end encrypted in the app. This command is the\n"
+            "# plaintext request: running it sends the messages in clear (over TLS only).\n"
+        )
+
     def show_export(self) -> None:
         """Show the export in the chosen format (neutralised: it holds outside text)."""
-        self.query_one("#export-text", TextArea).load_text(shown(self.text()))
+        self.query_one("#export-text", TextArea).load_text(shown(self.output()))
 
     @on(Select.Changed, "#format")
     def _format(self, event: Select.Changed) -> None:
@@ -122,7 +135,7 @@ class ExportScreen(ReportsWorkerFailures, ModalScreen[None]):
         self.action_save()
 
     def action_copy(self) -> None:
-        self.app.copy_to_clipboard(self.text())
+        self.app.copy_to_clipboard(self.output())
         self.notify(
             "Copied (OSC 52: your terminal must allow clipboard access; tmux needs set-clipboard on).",
             timeout=4,
@@ -137,7 +150,7 @@ class ExportScreen(ReportsWorkerFailures, ModalScreen[None]):
         if not path:
             return
         try:
-            Path(path).expanduser().write_text(self.text(), encoding="utf-8")
+            Path(path).expanduser().write_text(self.output(), encoding="utf-8")
         except OSError as exc:
             self.notify(f"Cannot write {path}: {exc.strerror}", severity="error")
             return
