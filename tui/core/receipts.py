@@ -205,15 +205,18 @@ async def verify_aci(
     )
 
 
-def default_attestor(client: Any) -> Attestor:
-    """An attestor whose quotes are checked by dcap-qvl, collateral cached under the
-    data folder (``REDPILL_TUI_PCCS`` names another PCCS than Phala's)."""
+def default_quote_checker() -> QuoteChecker:
+    """dcap-qvl, collateral cached under the data folder (``REDPILL_TUI_PCCS`` names
+    another PCCS than Phala's)."""
     import os
 
     from ..config import data_dir
 
-    checker = dcap_quote_check(data_dir() / "collateral", os.environ.get("REDPILL_TUI_PCCS"))
-    return Attestor(client, checker)
+    return dcap_quote_check(data_dir() / "collateral", os.environ.get("REDPILL_TUI_PCCS"))
+
+
+def default_attestor(client: Any) -> Attestor:
+    return Attestor(client, default_quote_checker())
 
 
 async def verify_turn(

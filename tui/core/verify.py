@@ -239,12 +239,15 @@ class AttestationSummary:
     parties: list[Party]
     nonce: str
     checks: list[tuple[str, bool | None, str]] = field(default_factory=list)
+    quotes_checked: bool = False  # a TDX quote was verified (or failed) here
 
     def addresses(self) -> set[str]:
         return {p.signing_address.lower() for p in self.parties if p.signing_address}
 
     @property
     def not_checked(self) -> list[str]:
+        if self.quotes_checked:  # the quote was verified and its REPORTDATA read
+            return [NOT_CHECKED[1], NOT_CHECKED[2]]
         return list(NOT_CHECKED)
 
     def describe(self) -> list[str]:
@@ -374,8 +377,18 @@ def parse_attestation(doc: Any, nonce: str, reply_address: str | None = None) ->
 
 
 async def fetch_attestation(
-    client: Any, model: str, reply_address: str | None = None
+    client: Any, model: str, reply_address: str | None = None, quote_checker: Any = None
 ) -> AttestationSummary:
+    """The legacy report with a fresh nonce, its checks, and its TDX quotes verified
+    (``quote_checker``: tui/core/receipts.py's; by default dcap-qvl)."""
+    from .legacy_quote import check_quotes
+
     nonce = fresh_nonce()
     doc, _ = await client.get_json("attestation/report", {"model": model, "nonce": nonce})
-    return parse_attestation(doc, nonce, reply_address)
+    summary = parse_attestation(doc, nonce, reply_address)
+    if quote_checker is None:
+        from .receipts import default_quote_checker
+
+        quote_checker = default_quote_checker()
+    await check_quotes(summary, quote_checker)
+    return summary
