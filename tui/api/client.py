@@ -114,11 +114,15 @@ class ChatClient(Connection):
             await self._read(response, acc, on_update, e2ee)
         except E2EEError as exc:
             acc.fail(APIError(message=str(exc), kind="e2ee"))
-            with contextlib.suppress(httpx.HTTPError):
-                await response.aread()  # the raw exchange keeps what came (ciphertext)
+            # the raw exchange keeps what came (ciphertext); a stream already begun
+            # cannot be read again (StreamConsumed): it keeps what was read
+            with contextlib.suppress(httpx.HTTPError, httpx.StreamError):
+                await response.aread()
         except asyncio.CancelledError:
             acc.cancel()
             raise
+        except RecursionError:  # JSON nested deeper than Python parses
+            acc.fail(APIError(message="the reply is nested too deeply to read", kind="protocol"))
         except (httpx.TransportError, httpx.StreamError) as exc:
             err = self._transport_error(exc)
             if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):

@@ -272,17 +272,20 @@ class E2EERequest:
 
     def decrypt_reply(self, obj: Any, streamed: bool) -> Any:
         """A chunk (``streamed``) or a whole completion with its content decrypted. An
-        error object passes as it is (errors are not encrypted)."""
-        if not isinstance(obj, dict) or "error" in obj or obj.get("object") == "error":
+        error object has no choices to decrypt (errors are not encrypted); one with an
+        ``error`` member and choices too has them decrypted like any other. Only what is
+        decrypted is copied: the rest may be nested too deeply to copy."""
+        if not isinstance(obj, dict) or not isinstance(obj.get("choices"), list):
             return obj
-        out = copy.deepcopy(obj)
+        out = {**obj, "choices": list(obj["choices"])}
         reply_id = out.get("id") if isinstance(out.get("id"), str) else ""
         where = "delta" if streamed else "message"
-        for pos, choice in enumerate(out.get("choices") or []):
+        for pos, choice in enumerate(out["choices"]):
             if not isinstance(choice, dict) or not isinstance(choice.get(where), dict):
                 continue
             index = choice.get("index", pos)
-            part = choice[where]
+            part = {**choice[where]}
+            out["choices"][pos] = {**choice, where: part}
             for name in REPLY_FIELDS:
                 value = part.get(name)
                 if value is None or (streamed and value == ""):

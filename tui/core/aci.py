@@ -43,8 +43,11 @@ class Check:
 
 def jcs(value: Any) -> bytes:
     """RFC 8785 canonical bytes of an ACI document (integers only; ValueError else)."""
-    _no_floats(value)
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    try:
+        _no_floats(value)
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    except RecursionError:
+        raise ValueError("a document nested too deeply to check") from None
 
 
 def _no_floats(value: Any) -> None:
@@ -56,6 +59,17 @@ def _no_floats(value: Any) -> None:
     elif isinstance(value, list):
         for v in value:
             _no_floats(v)
+
+
+def shown(value: Any, limit: int = 200) -> str:
+    """A server value as bounded text for a check's inputs or detail (it may be huge or
+    nested beyond Python's recursion limit)."""
+    if not isinstance(value, str):
+        try:
+            value = str(value)
+        except RecursionError:
+            value = f"(a {type(value).__name__} nested too deeply to show)"
+    return value if len(value) <= limit else value[:limit] + f"… ({len(value)} characters)"
 
 
 def sha256_hex(data: bytes) -> str:

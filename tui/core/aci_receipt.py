@@ -20,6 +20,7 @@ from .aci import (
     Check,
     jcs,
     receipt_generation,
+    shown,
     verify_with,
 )
 from .aci_report import Report
@@ -51,14 +52,16 @@ def check_receipt(
             "receipt names the attested keyset",
             PASS if same else FAIL,
             "" if same else "signed under another keyset than the attested one",
-            {"receipt": str(doc.get("workload_keyset_digest")), "report": str(rep.digest)},
+            {"receipt": shown(doc.get("workload_keyset_digest")), "report": str(rep.digest)},
         )
     )
     checks.append(_receipt_signature(doc, gen, rep))
     if gen == G12 and rep.workload_id is not None:
         ok = doc.get("workload_id") == rep.workload_id
         checks.append(
-            Check("workload id", PASS if ok else FAIL, "", {"receipt": str(doc.get("workload_id"))})
+            Check(
+                "workload id", PASS if ok else FAIL, "", {"receipt": shown(doc.get("workload_id"))}
+            )
         )
     received = _event(doc, "request.received") or {}
     returned = _event(doc, "response.returned") or {}
@@ -76,7 +79,7 @@ def check_receipt(
                 + ("we sent" if name.startswith("request") else "we received")
                 if got == want
                 else "is not the sha256 of the bytes of our exchange",
-                {"receipt": str(got), "ours": want},
+                {"receipt": shown(got), "ours": want},
             )
         )
     upstream = _event(doc, "upstream.verified")
@@ -101,15 +104,17 @@ def _receipt_signature(doc: dict[str, Any], gen: str, rep: Report) -> Check:
         key_id, sig = obj.get("key_id"), obj.get("value")
         signed = {**doc, "signature": {k: v for k, v in obj.items() if k != "value"}}
     entry = rep.receipt_keys.get(key_id) if isinstance(key_id, str) else None
-    inputs = {"key_id": str(key_id)}
+    inputs = {"key_id": shown(key_id)}
     if entry is None:
         return Check(
             "receipt signature", FAIL, "signed by a key not in the attested keyset", inputs
         )
     algo, public = entry
-    inputs["algo"], inputs["public_key"] = algo, public
+    inputs["algo"], inputs["public_key"] = shown(algo), shown(public)
     if gen == G3 and algo != "ed25519":
-        return Check("receipt signature", FAIL, f"G3 receipts are Ed25519, not {algo}", inputs)
+        return Check(
+            "receipt signature", FAIL, f"G3 receipts are Ed25519, not {shown(algo, 40)}", inputs
+        )
     if gen == G12 and doc["signature"].get("algo") != algo:
         return Check("receipt signature", FAIL, "its algorithm is not the key's", inputs)
     try:
@@ -118,7 +123,9 @@ def _receipt_signature(doc: dict[str, Any], gen: str, rep: Report) -> Check:
         return Check("receipt signature", FAIL, str(exc), inputs)
     good = verify_with(algo, public, sig, data)
     if good is None:
-        return Check("receipt signature", NOT_DONE, f"{algo} is not checked by this app", inputs)
+        return Check(
+            "receipt signature", NOT_DONE, f"{shown(algo, 40)} is not checked by this app", inputs
+        )
     return Check(
         "receipt signature",
         PASS if good else FAIL,
@@ -132,7 +139,7 @@ def _upstream_check(event: dict[str, Any] | None, rep: Report) -> Check:
         if rep.serving == "aggregator":
             return Check("upstream", FAIL, "an aggregator's receipt without upstream.verified")
         return Check("upstream", PASS, "served directly by the attested gateway (no upstream)")
-    inputs = {k: str(event.get(k)) for k in ("result", "required", "model_id", "session_id")}
+    inputs = {k: shown(event.get(k)) for k in ("result", "required", "model_id", "session_id")}
     session = event.get("session_id")
     if event.get("result") == "verified" and event.get("required") is True and session:
         return Check("upstream", PASS, "the upstream enclave was verified", inputs)
@@ -141,6 +148,6 @@ def _upstream_check(event: dict[str, Any] | None, rep: Report) -> Check:
         "upstream",
         FAIL,
         "routed: the gateway is attested, the upstream was not verified"
-        + (f" ({reason})" if isinstance(reason, str) and reason else ""),
+        + (f" ({shown(reason)})" if isinstance(reason, str) and reason else ""),
         inputs,
     )

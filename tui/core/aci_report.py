@@ -21,6 +21,7 @@ from .aci import (
     keyset_of,
     report_generation,
     sha256_hex,
+    shown,
     statement,
     verify_with,
 )
@@ -83,7 +84,7 @@ def check_report(doc: Any, nonce: str | None, now: int) -> Report:
             "sha256 of the keyset's canonical JSON equals the digest the report states"
             if restated == rep.digest
             else "the report states another digest than its keyset's",
-            {"computed": rep.digest, "stated": str(restated)},
+            {"computed": rep.digest, "stated": shown(restated)},
         )
     )
     rep.receipt_keys = keys_of(keyset.get("receipt_signing_keys"))
@@ -91,8 +92,8 @@ def check_report(doc: Any, nonce: str | None, now: int) -> Report:
     caps = doc.get("service_capabilities")
     caps = caps if isinstance(caps, dict) else {}
     versions = caps.get("supported_e2ee_versions")
-    rep.e2ee_versions = [str(v) for v in versions] if isinstance(versions, list) else []
-    rep.serving = caps.get("serving") if isinstance(caps.get("serving"), str) else None
+    rep.e2ee_versions = [shown(v, 16) for v in versions[:16]] if isinstance(versions, list) else []
+    rep.serving = shown(caps["serving"], 32) if isinstance(caps.get("serving"), str) else None
     prov = att.get("source_provenance")
     rep.provenance = prov if isinstance(prov, dict) else {}
     evidence = att.get("evidence")
@@ -115,7 +116,7 @@ def _report_data_check(rep: Report, want: str, att: dict[str, Any]) -> None:
             "commits to our nonce and the keyset"
             if got == want
             else "does not commit to our nonce and this keyset (nonce not echoed?)",
-            {"computed": want, "stated": str(got), "nonce": str(rep.nonce)},
+            {"computed": want, "stated": shown(got), "nonce": str(rep.nonce)},
         )
     )
 
@@ -156,7 +157,7 @@ def _report_g12(
             "sha256 of the identity key equals the stated workload_id"
             if stated == rep.workload_id
             else "the stated workload_id is not the identity key's",
-            {"computed": str(rep.workload_id), "stated": str(stated)},
+            {"computed": str(rep.workload_id), "stated": shown(stated)},
         )
     )
     st = {
@@ -169,7 +170,7 @@ def _report_g12(
     endorsement = att.get("keyset_endorsement")
     endorsement = endorsement if isinstance(endorsement, dict) else {}
     payload = jcs({"purpose": "aci.keyset.endorsement.v1", "workload_keyset_digest": rep.digest})
-    algo = str(endorsement.get("algo"))
+    algo = shown(endorsement.get("algo"))
     good = algo == key.get("algo") and verify_with(
         algo, key.get("public_key"), endorsement.get("value"), payload
     )

@@ -16,11 +16,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .aci import CONFIDENTIAL, FAIL, NOT_DONE, PASS, ROUTED, UNVERIFIED, Check, fresh_nonce
+from .aci import CONFIDENTIAL, FAIL, NOT_DONE, PASS, ROUTED, UNVERIFIED, Check, fresh_nonce, shown
 from .aci_receipt import check_receipt
 from .aci_report import Report, check_quote_binding, check_report
 
-SAFE_RECEIPT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+# an id names a URL path: never only dots (".." climbs), nothing after it (not even "\n")
+SAFE_RECEIPT_ID = re.compile(r"^(?!\.+\Z)[A-Za-z0-9_.:-]{1,128}\Z")
 # What checks a quote: (raw quote bytes, now) -> (Check of the quote, its REPORTDATA hex)
 QuoteChecker = Callable[[bytes, int], Awaitable[tuple[Check, str | None]]]
 
@@ -135,7 +136,11 @@ def report_summary(rep: Report) -> dict[str, Any]:
         "not_after": rep.not_after,
         "serving": rep.serving,
         "e2ee_versions": rep.e2ee_versions,
-        "provenance": {k: v for k, v in rep.provenance.items() if isinstance(v, (str, type(None)))},
+        "provenance": {
+            shown(k, 40): v if v is None else shown(v)
+            for k, v in list(rep.provenance.items())[:16]
+            if isinstance(v, (str, type(None)))
+        },
     }
 
 
@@ -155,7 +160,9 @@ async def verify_aci(
 
     receipt_id = receipt_id if isinstance(receipt_id, str) else None
     rid = receipt_id or (completion_id if isinstance(completion_id, str) else None)
-    if not request_sha256 or not response_sha256:
+    if not (request_sha256 and isinstance(request_sha256, str)) or not (
+        response_sha256 and isinstance(response_sha256, str)
+    ):  # (a saved file's: any type)
         return Trust(UNVERIFIED, "the hashes of this reply's exchange were not kept")
     if not complete:
         return Trust(UNVERIFIED, "the reply did not arrive complete: its hash cannot match")
@@ -226,25 +233,24 @@ async def verify_turn(
     the legacy signature (a :class:`~tui.core.verify.Verification`)."""
     from .verify import verify_reply
 
-    rid = turn.receipt_id if isinstance(turn.receipt_id, str) else None
+    def text(value: Any) -> str | None:  # a saved turn's fields: any type
+        return value if isinstance(value, str) else None
+
+    hashes = {"request_sha256": text(turn.request_sha256)}
+    hashes["response_sha256"] = text(turn.response_sha256)
+    completion_id = text(turn.completion_id)
     trust = await verify_aci(
         client,
         attestor,
-        receipt_id=rid,
-        completion_id=turn.completion_id if isinstance(turn.completion_id, str) else None,
-        request_sha256=turn.request_sha256,
-        response_sha256=turn.response_sha256,
+        receipt_id=text(turn.receipt_id),
+        completion_id=completion_id,
         complete=complete,
+        **hashes,
     )
     if trust is not None:
         return trust
     return await verify_reply(
-        client,
-        completion_id=turn.completion_id,
-        model=model,
-        request_sha256=turn.request_sha256,
-        response_sha256=turn.response_sha256,
-        complete=complete,
+        client, completion_id=completion_id, model=model, complete=complete, **hashes
     )
 
 
@@ -254,11 +260,13 @@ _SIGN = {"pass": "✓", "fail": "✗", "not done": "–", "info": "·"}
 def trust_lines(v: dict[str, Any], *, inputs: bool = False) -> list[str]:
     """A verification (saved dict) as plain lines: the mark and why, then each check
     (with its inputs when asked). Server text in them is the caller's to neutralise."""
+    v = v if isinstance(v, dict) else {}  # (a saved file's: any type)
     verdict, detail = str(v.get("verdict") or "?"), str(v.get("detail") or "")
     if v.get("kind") != "aci":
         return [f"signature: {verdict}" + (f": {detail}" if detail else "")]
     lines = [f"receipt: {verdict}" + (f": {detail}" if detail else "")]
-    for c in v.get("checks") or []:
+    checks = v.get("checks")
+    for c in checks if isinstance(checks, list) else ():
         if not isinstance(c, dict):
             continue
         line = f"  {_SIGN.get(str(c.get('result')), '?')} {c.get('name')}"

@@ -21,6 +21,9 @@ RGB = tuple[int, int, int]
 # The largest image decoded for a picture (pixels): a "decompression bomb" (a tiny file
 # that claims 50,000 x 50,000 pixels) is refused before it is decoded.
 MAX_PIXELS = 40_000_000
+# What we send (tui/core/images.py sniffs these): no other decoder of Pillow's is reached
+# (EPS would run Ghostscript; TIFF, PSD, FITS & co. are more code for a hostile file).
+FORMATS = ("PNG", "JPEG", "GIF", "WEBP")
 _DATA_URL = re.compile(r"data:(image/[a-z0-9.+-]+);base64,", re.I)
 _BACKDROP: RGB = (32, 32, 32)  # what transparent pixels are shown over
 
@@ -62,7 +65,7 @@ def thumbnail(data: bytes, cols: int = 32, rows: int = 8) -> Thumbnail | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as img:
+            with Image.open(io.BytesIO(data), formats=FORMATS) as img:
                 width, height = img.size
                 if width < 1 or height < 1 or width * height > MAX_PIXELS:
                     return None

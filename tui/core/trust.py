@@ -46,7 +46,10 @@ class TrustActions:
             self._attestor(),
             turn,
             # the model we asked for: the endpoint routes by it (a reply may name a path)
-            model or (turn.params or {}).get("model") or turn.model or "",
+            model
+            or (turn.params.get("model") if isinstance(turn.params, dict) else None)
+            or turn.model
+            or "",
             turn.response_complete if complete is None else complete,
         )
         if turn.e2ee and result.verdict == "confidential":

@@ -71,7 +71,8 @@ class VerifyScreen(ReportsWorkerFailures, ModalScreen[None]):
         self.client = session.client
         # The model id we asked for: the endpoints route by it, while the id a reply
         # reports may be the backend's own name (e.g. a path to the weights).
-        self.model = (turn.params or {}).get("model") or model or turn.model or ""
+        params = turn.params if isinstance(turn.params, dict) else {}  # a file's: any type
+        self.model = params.get("model") or model or turn.model or ""
         self.gpu_payloads: dict[str, tuple[Any, str]] = {}  # button id -> (payload, nonce)
 
     def compose(self) -> ComposeResult:
@@ -168,8 +169,8 @@ class VerifyScreen(ReportsWorkerFailures, ModalScreen[None]):
         status = self.query_one("#attest-status", Static)
         status.update("Fetching the attestation report with a fresh nonce…")
         address = None
-        v = self.turn.verification or {}
-        if v.get("verdict") == "verified":
+        v = self.turn.verification if isinstance(self.turn.verification, dict) else {}
+        if v.get("verdict") == "verified" and isinstance(v.get("signing_address"), str):
             address = v.get("signing_address")
         try:
             summary = await fetch_attestation(self.client, self.model, address)
