@@ -314,3 +314,35 @@ async def test_the_legacy_fallback_gets_no_junk_completion_id():
     turn.request_sha256, turn.response_sha256 = "a" * 64, "b" * 64
     result = await verify_turn(client, FakeAttestor(), turn, "m", True)
     assert result.verdict == "not available" and client.paths == []
+
+
+def test_a_saved_turn_with_junk_trust_fields_loads_clean():
+    from tui.core.turn import Turn
+
+    turn = Turn.from_dict(
+        {
+            "input": [],
+            "verification": ["not", "a", "dict"],
+            "receipt_id": {"x": 1},
+            "request_sha256": 5,
+            "completion_id": ["id"],
+            "e2ee": "yes",
+        }
+    )
+    assert turn.verification is None and turn.receipt_id is None
+    assert turn.request_sha256 is None and turn.completion_id is None and turn.e2ee is False
+
+
+def test_a_refusal_in_clear_in_an_encrypted_reply_is_refused():
+    import pytest
+
+    from tui.api.e2ee import X25519, E2EEError, E2EERequest
+
+    ctx = E2EERequest(
+        algo=X25519,
+        service_key="5dfedd3b6bd47f6fa28ee15d969d5bb0ea53774d488bdaf9df1c6e0124b3ef22",
+        model="m",
+    )
+    chunk = {"id": "c", "choices": [{"index": 0, "delta": {"refusal": "INJECTED"}}]}
+    with pytest.raises(E2EEError, match="refusal came in clear"):
+        ctx.decrypt_reply(chunk, True)

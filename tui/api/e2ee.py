@@ -294,6 +294,8 @@ class E2EERequest:
                 part[name] = open_sealed(self.algo, self._private, value, aad).decode(
                     "utf-8", errors="replace"
                 )
+            if part.get("refusal"):  # not a protocol field: it could only come in clear
+                raise E2EEError("a refusal came in clear in an encrypted reply: not shown")
         return out
 
 

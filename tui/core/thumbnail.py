@@ -20,7 +20,7 @@ from .images import MAX_BYTES
 RGB = tuple[int, int, int]
 # The largest image decoded for a picture (pixels): a "decompression bomb" (a tiny file
 # that claims 50,000 x 50,000 pixels) is refused before it is decoded.
-MAX_PIXELS = 40_000_000
+MAX_PIXELS = 16_000_000  # about 64 MB while it is converted
 # What we send (tui/core/images.py sniffs these): no other decoder of Pillow's is reached
 # (EPS would run Ghostscript; TIFF, PSD, FITS & co. are more code for a hostile file).
 FORMATS = ("PNG", "JPEG", "GIF", "WEBP")

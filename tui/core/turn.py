@@ -259,9 +259,13 @@ class Turn:
         earlier = d.get("earlier")
         if isinstance(earlier, list):
             kw["earlier"] = [e for e in earlier if isinstance(e, dict)]
-        for key in ("overrides", "cost", "usage", "timings"):  # from a file: any type
+        for key in ("overrides", "cost", "usage", "timings", "verification"):  # any type
             if not isinstance(kw.get(key), dict):
                 kw.pop(key, None)
+        for key in ("receipt_id", "request_sha256", "response_sha256", "completion_id"):
+            if not isinstance(kw.get(key), str):
+                kw.pop(key, None)
+        kw["e2ee"] = d.get("e2ee") is True
         number = d.get("reply_no")
         if isinstance(number, int) and not isinstance(number, bool):
             kw["reply_no"] = max(0, min(number, len(kw.get("earlier") or [])))
