@@ -336,9 +336,10 @@ class ChatSession(ModelList, TrustActions):
         request = self._requests.get(turn.id)
         assert acc is not None and request is not None
         try:
-            e2ee = await self.e2ee_request(request) if self.conversation.e2ee else None
+            # E2EE: the encryption of this request (only to a verified enclave's key)
+            extra = {"e2ee": await self.e2ee_request(request)} if self.conversation.e2ee else {}
             _, exchange = await self.client.chat(
-                request, acc, on_update=lambda a: self._updated(main), e2ee=e2ee
+                request, acc, on_update=lambda a: self._updated(main), **extra
             )
             turn.record_exchange(exchange)
             self._exchange = self.last_exchange = exchange
