@@ -105,3 +105,17 @@ async def test_f10_says_a_command_of_an_encrypted_conversation_goes_in_clear(loo
         text = screen.query_one("#export-text").text
         assert text.startswith("# This conversation is end-to-end encrypted in the app.")
         assert "sends the messages in clear" in screen.output()
+
+
+async def test_the_offline_demo_says_it_has_no_enclave():
+    from tui.app.app import RedPillApp
+    from tui.config import Config, make_client, resolve_endpoint
+
+    config = Config(autosave=False)
+    endpoint = resolve_endpoint(config, demo=True)
+    app = RedPillApp(config=config, endpoint=endpoint, client=make_client(endpoint, config))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await turn_on(app, pilot)
+        assert not app.chat.conversation.e2ee
+        said = [str(n.message) for n in app._notifications]
+        assert any("offline demo has no enclave" in m for m in said), said

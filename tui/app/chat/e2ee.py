@@ -28,6 +28,14 @@ class E2EEActions:
             self.show_e2ee()
             self.notify("End-to-end encryption off: the next requests go in clear (over TLS).")  # type: ignore[attr-defined]
             return
+        screen: Any = self
+        if screen.endpoint.demo:
+            self.notify(  # type: ignore[attr-defined]
+                "The offline demo has no enclave to encrypt to: end-to-end encryption needs "
+                "a RedPill gateway that attests.",
+                severity="warning",
+            )
+            return
         self.notify("Verifying the gateway's attestation before encrypting to it…")  # type: ignore[attr-defined]
         self.turn_e2ee_on()
 
