@@ -105,6 +105,16 @@ async def test_f10_says_a_command_of_an_encrypted_conversation_goes_in_clear(loo
         text = screen.query_one("#export-text").text
         assert text.startswith("# This conversation is end-to-end encrypted in the app.")
         assert "sends the messages in clear" in screen.output()
+        note = str(screen.query_one(".note").render())
+        assert "a request exported here is the plaintext" in note
+        # tools defined: the sidebar says they go in clear
+        app.chat.conversation.toolset.specs.append(
+            __import__("tui.core.tools", fromlist=["ToolSpec"]).ToolSpec(
+                name="f", parameters='{"type": "object"}'
+            )
+        )
+        hints = app.chat.session.hints(app.chat.current_request_body())
+        assert any("tools and tool calls go in clear" in h for h in hints)
 
 
 async def test_the_offline_demo_says_it_has_no_enclave():

@@ -162,7 +162,10 @@ class ChatSession(ModelList, TrustActions):
         return self.conversation.preview(draft)
 
     def hints(self, body: dict[str, Any]) -> list[str]:
-        return hints(self.conversation.params, body["messages"])
+        found = hints(self.conversation.params, body["messages"])
+        if self.conversation.e2ee and (body.get("tools") or body.get("functions")):
+            found.append("E2EE encrypts message content only: tools and tool calls go in clear")
+        return found
 
     # -- every way to send ------------------------------------------------------------
 

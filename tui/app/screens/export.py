@@ -77,10 +77,13 @@ class ExportScreen(ReportsWorkerFailures, ModalScreen[None]):
                 yield Button("Copy", id="copy", compact=True)
                 yield Button("Save…", id="save", compact=True)
             yield TextArea("", read_only=True, id="export-text", soft_wrap=True)
-            yield Static(
-                "Keys are never written: curl and httpx read the key from the profile's environment variable.",
-                classes="note",
-            )
+            note = "Keys are never written: curl and httpx read the key from the profile's environment variable."
+            if self.conversation.e2ee:
+                note += (
+                    " This conversation is end-to-end encrypted in the app: a request exported "
+                    "here is the plaintext, and sending it sends it in clear."
+                )
+            yield Static(note, classes="note")
 
     def on_mount(self) -> None:
         self.show_export()
@@ -110,8 +113,10 @@ class ExportScreen(ReportsWorkerFailures, ModalScreen[None]):
     def e2ee_warning(self) -> str:
         """Said above a command of an end-to-end encrypted conversation: the command is
         the plaintext request, and running it sends the content in clear."""
-        if not self.conversation.e2ee or self.fmt in ("markdown", "json"):
+        if not self.conversation.e2ee or self.fmt == "markdown":
             return ""
+        if self.fmt == "json":
+            return ""  # JSON has no comments: the screen's note says it (compose)
         return (
             "# This conversation is end-to-end encrypted in the app. This command is the\n"
             "# plaintext request: running it sends the messages in clear (over TLS only).\n"
