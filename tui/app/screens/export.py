@@ -10,6 +10,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Select, Static, TextArea
 
@@ -83,7 +84,7 @@ class ExportScreen(ReportsWorkerFailures, ModalScreen[None]):
                     " This conversation is end-to-end encrypted in the app: a request exported "
                     "here is the plaintext, and sending it sends it in clear."
                 )
-            yield Static(note, classes="note")
+            yield Static(Content(note), classes="note")
 
     def on_mount(self) -> None:
         self.show_export()
