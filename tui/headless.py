@@ -51,6 +51,14 @@ def check_key(endpoint: Endpoint) -> str | None:
     )
 
 
+def key_refused(endpoint: Endpoint, err: TextIO) -> bool:
+    """Whether the endpoint's key cannot be sent (:func:`check_key`); says why on ``err``."""
+    problem = check_key(endpoint)
+    if problem:
+        err.write(f"redpill-tui: {problem}\n")
+    return problem is not None
+
+
 def redactor(endpoint: Endpoint) -> Callable[[str], str]:
     """Removes the API key and secret header values from text shown to the user (a server
     may echo them back): the client's own :class:`~tui.api.redact.Redactor`."""
@@ -179,9 +187,7 @@ async def ask(
     plan = session.prepare(messages, confirmed=DOUBT_KINDS, overrides=variants)
     if plan.blocked:
         return _usage(err, plan.blocked)
-    problem = check_key(endpoint)
-    if problem:
-        err.write(f"redpill-tui: {problem}\n")
+    if key_refused(endpoint, err):
         return EXIT_USAGE
     redact = redactor(endpoint)
     warning = endpoint.plain_http_warning()
@@ -310,9 +316,7 @@ async def models(
 ) -> int:
     out = out or sys.stdout
     err = err or sys.stderr
-    problem = check_key(endpoint)
-    if problem:
-        err.write(f"redpill-tui: {problem}\n")
+    if key_refused(endpoint, err):
         return EXIT_USAGE
     client = make_client(endpoint, cfg, **(client_options or {}))
     async with client:

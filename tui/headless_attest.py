@@ -13,8 +13,9 @@ from typing import Any, TextIO
 
 from .api.errors import APIError
 from .config import Config, Endpoint, make_client
+from .core.aci import check_lines
 from .core.sanitize import neutralize
-from .headless import EXIT_API, EXIT_OK, EXIT_UNVERIFIED, EXIT_USAGE, check_key, redactor
+from .headless import EXIT_API, EXIT_OK, EXIT_UNVERIFIED, EXIT_USAGE, key_refused, redactor
 
 
 async def attest(
@@ -32,9 +33,7 @@ async def attest(
 
     out, err = out or sys.stdout, err or sys.stderr
     redact = redactor(endpoint)
-    problem = check_key(endpoint)
-    if problem:
-        err.write(f"redpill-tui: {problem}\n")
+    if key_refused(endpoint, err):
         return EXIT_USAGE
     client = make_client(endpoint, cfg, **(client_options or {}))
     async with client:
@@ -68,10 +67,7 @@ async def attest(
         for key in ("repo_url", "repo_commit", "image_digest"):
             if rep.provenance.get(key):
                 lines.append(f"{key}: {rep.provenance[key]}")
-        for c in rep.checks:
-            mark = {"pass": "✓", "fail": "✗", "not done": "–"}.get(c.result, "·")
-            lines.append(f"  {mark} {c.name}" + (f": {c.detail}" if c.detail else ""))
-            lines += [f"      {k}: {v}" for k, v in c.inputs.items()]
+        lines += check_lines([asdict(c) for c in rep.checks], inputs=True, unknown="·")
         for line in lines:
             out.write(redact(neutralize(line)) + "\n")
     return EXIT_OK if ok else EXIT_UNVERIFIED

@@ -185,6 +185,26 @@ def as_int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+# How a check's result is shown in text: ✓ passed, ✗ failed, – not done, · for information.
+SIGNS = {PASS: "✓", FAIL: "✗", NOT_DONE: "–", INFO: "·"}
+
+
+def check_lines(checks: Any, *, inputs: bool = False, unknown: str = "?") -> list[str]:
+    """Checks (as dicts) as indented lines: sign, name and detail, then each input when
+    asked. Server text in them is the caller's to neutralise."""
+    lines: list[str] = []
+    for c in checks if isinstance(checks, list) else ():
+        if not isinstance(c, dict):
+            continue
+        line = f"  {SIGNS.get(str(c.get('result')), unknown)} {c.get('name')}"
+        if c.get("detail"):
+            line += f": {c.get('detail')}"
+        lines.append(line)
+        if inputs and isinstance(c.get("inputs"), dict):
+            lines += [f"      {k}: {val}" for k, val in c["inputs"].items()]
+    return lines
+
+
 def fresh_nonce() -> str:
     """32 random bytes as 64 lowercase hex (what G3 requires)."""
     import secrets

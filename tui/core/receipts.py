@@ -16,7 +16,18 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .aci import CONFIDENTIAL, FAIL, NOT_DONE, PASS, ROUTED, UNVERIFIED, Check, fresh_nonce, shown
+from .aci import (
+    CONFIDENTIAL,
+    FAIL,
+    NOT_DONE,
+    PASS,
+    ROUTED,
+    UNVERIFIED,
+    Check,
+    check_lines,
+    fresh_nonce,
+    shown,
+)
 from .aci_receipt import check_receipt
 from .aci_report import Report, check_quote_binding, check_report
 
@@ -254,9 +265,6 @@ async def verify_turn(
     )
 
 
-_SIGN = {"pass": "✓", "fail": "✗", "not done": "–", "info": "·"}
-
-
 def trust_lines(v: dict[str, Any], *, inputs: bool = False) -> list[str]:
     """A verification (saved dict) as plain lines: the mark and why, then each check
     (with its inputs when asked). Server text in them is the caller's to neutralise."""
@@ -264,18 +272,8 @@ def trust_lines(v: dict[str, Any], *, inputs: bool = False) -> list[str]:
     verdict, detail = str(v.get("verdict") or "?"), str(v.get("detail") or "")
     if v.get("kind") != "aci":
         return [f"signature: {verdict}" + (f": {detail}" if detail else "")]
-    lines = [f"receipt: {verdict}" + (f": {detail}" if detail else "")]
-    checks = v.get("checks")
-    for c in checks if isinstance(checks, list) else ():
-        if not isinstance(c, dict):
-            continue
-        line = f"  {_SIGN.get(str(c.get('result')), '?')} {c.get('name')}"
-        if c.get("detail"):
-            line += f": {c.get('detail')}"
-        lines.append(line)
-        if inputs and isinstance(c.get("inputs"), dict):
-            lines += [f"      {k}: {val}" for k, val in c["inputs"].items()]
-    return lines
+    head = f"receipt: {verdict}" + (f": {detail}" if detail else "")
+    return [head, *check_lines(v.get("checks"), inputs=inputs)]
 
 
 def trusted(v: dict[str, Any] | None) -> bool:

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import json
-import secrets
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from .aci import fresh_nonce
 
 VERIFIED = "verified"
 REQUEST_MISMATCH = "request hash mismatch"
@@ -211,10 +212,6 @@ def _unavailable(exc: Any) -> str:
 
 
 # -- attestation -------------------------------------------------------------------------
-
-
-def fresh_nonce() -> str:
-    return secrets.token_hex(32)
 
 
 @dataclass

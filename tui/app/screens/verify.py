@@ -14,6 +14,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Collapsible, Static
 
+from ...core.aci import SIGNS
 from ...core.conversation import Turn
 from ...core.gpu import NrasResult, check_with_nras, gpu_evidence
 from ...core.session import ChatSession
@@ -125,11 +126,8 @@ class VerifyScreen(ReportsWorkerFailures, ModalScreen[None]):
         rows: list[Any] = []
         for c in v.get("checks") or []:
             result = str(c.get("result"))
-            sign, cls = {
-                "pass": ("✓", "ok"),
-                "fail": ("✗", "bad"),
-                "not done": ("–", "unknown"),
-            }.get(result, ("·", "muted"))
+            sign = SIGNS.get(result, "·")
+            cls = {"pass": "ok", "fail": "bad", "not done": "unknown"}.get(result, "muted")
             text = f"{sign} {c.get('name')}" + (f": {c.get('detail')}" if c.get("detail") else "")
             rows.append(Static(safe(text), classes=f"check {cls}"))
             inputs = c.get("inputs") or {}
